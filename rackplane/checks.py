@@ -1,0 +1,130 @@
+"""The check registry.
+
+A check is a function of a `BuildContext` that returns one `CheckResult`. It reads artifacts and
+facts that the stages produced (`ctx.facts[stage]`, `ctx.path(...)`), never re-derives them.
+Register it with `@check(id, title, needs=(stage, ...))`; `run_checks` runs every check whose
+stages are available, and turns any exception into an `error` result, never a pass.
+
+Domain checks live beside their domain (`pcb/checks.py`, `mechanical/checks.py`); cross-domain
+checks live in `rackplane/`. `load_all()` imports every module that registers checks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import traceback
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterable
+
+PASS, FAIL, ERROR = "pass", "fail", "error"
+
+CHECK_MODULES = (
+    "rackplane.rack_checks",
+    "pcb.checks",
+    "mechanical.checks",
+)
+
+
+@dataclass
+class CheckResult:
+    """One check's outcome. Field names are the report's (report.json) and stay stable.
+
+    value and limit are in `unit`; margin is how far value is on the good side of limit (negative
+    when failing), in the same unit.
+    """
+
+    id: str
+    status: str
+    value: float | None
+    limit: float | None
+    unit: str
+    margin: float | None
+    message: str
+    parts: list[str] = field(default_factory=list)
+    details: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def at_least(check_id: str, value: float, limit: float, unit: str, what: str,
+             parts: Iterable[str] = (), details: list[dict] | None = None) -> CheckResult:
+    """Result of `value >= limit`; the message names the rule, value, limit and parts."""
+    return _compare(check_id, value, limit, unit, what, parts, details, value - limit, ">=")
+
+
+def at_most(check_id: str, value: float, limit: float, unit: str, what: str,
+            parts: Iterable[str] = (), details: list[dict] | None = None) -> CheckResult:
+    """Result of `value <= limit`."""
+    return _compare(check_id, value, limit, unit, what, parts, details, limit - value, "<=")
+
+
+def _compare(check_id, value, limit, unit, what, parts, details, margin, op) -> CheckResult:
+    parts = list(parts)
+    ok = margin >= -1e-9
+    where = f" [{', '.join(parts)}]" if parts else ""
+    verdict = "ok" if ok else "FAILS"
+    message = (f"{check_id}: {what} = {value:.4g} {unit}, rule {op} {limit:.4g} {unit}, "
+               f"margin {margin:+.4g} {unit}: {verdict}{where}")
+    return CheckResult(check_id, PASS if ok else FAIL, round(value, 6), round(limit, 6), unit,
+                       round(margin, 6), message, parts, details or [])
+
+
+def error(check_id: str, message: str, parts: Iterable[str] = ()) -> CheckResult:
+    return CheckResult(check_id, ERROR, None, None, "", None, f"{check_id}: could not run: {message}",
+                       list(parts))
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    title: str
+    needs: tuple[str, ...]
+    func: Callable
+
+
+REGISTRY: dict[str, CheckSpec] = {}
+
+
+def check(check_id: str, title: str, needs: tuple[str, ...] = ()) -> Callable:
+    """Register a check. `needs` names the build stages whose artifacts it reads."""
+
+    def register(func: Callable) -> Callable:
+        if check_id in REGISTRY and REGISTRY[check_id].func is not func:
+            raise ValueError(f"check {check_id} registered twice")
+        REGISTRY[check_id] = CheckSpec(check_id, title, tuple(needs), func)
+        return func
+
+    return register
+
+
+def load_all() -> dict[str, CheckSpec]:
+    for module in CHECK_MODULES:
+        importlib.import_module(module)
+    return REGISTRY
+
+
+def run_check(spec: CheckSpec, ctx) -> CheckResult:
+    missing = [s for s in spec.needs if s not in ctx.facts]
+    if missing:
+        failed = [s for s in missing if s in ctx.stage_errors]
+        why = "; ".join(f"stage {s} failed: {ctx.stage_errors[s]}" for s in failed) or \
+            f"stages not built: {', '.join(missing)}"
+        return error(spec.id, why)
+    try:
+        result = spec.func(ctx)
+    except Exception as exc:  # a check that cannot run is an error, never a pass
+        tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return error(spec.id, tb)
+    if not isinstance(result, CheckResult):
+        return error(spec.id, f"check returned {type(result).__name__}, not a CheckResult")
+    if result.id != spec.id:
+        result.id = spec.id
+    return result
+
+
+def run_checks(ctx, only: Iterable[str] | None = None) -> list[CheckResult]:
+    specs = load_all()
+    wanted = set(only) if only else None
+    return [run_check(spec, ctx) for cid, spec in sorted(specs.items())
+            if wanted is None or cid in wanted]

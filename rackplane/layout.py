@@ -1,0 +1,409 @@
+"""Layout: every derived position and size of a resolved design, computed once.
+
+Axes: X across the rack (left to right seen from the front, 0 on the rack's centreline), Y depth
+(0 at the front face of the panel, growing toward the rear), Z up (0 at the underside of the
+chassis floor). Millimetres throughout.
+
+A sled, seen from the front::
+
+        Pi board      carrier (slot plane, x = slot.x_mm)
+           |  <-- 11 mm -->|
+     ______|_______________|____
+    |  tall|ports    header|  buck|   <- envelope from envelope_x0 to envelope_x1
+    |______|_______________|______|
+       Pi underside                 outer face
+
+The Pi stands on its long edge with its USB/Ethernet edge facing the front; its component face
+points to +X, toward the carrier, which the 40-pin header joins. The carrier's rear tail carries
+the slot connector, which mates the backplane. Both the PCB generators and the frame read the
+positions below; neither computes one of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from rackplane import catalogue
+from rackplane.design import Design
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box in rack coordinates (mm)."""
+
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    z0: float
+    z1: float
+
+    @property
+    def size(self) -> tuple[float, float, float]:
+        return (self.x1 - self.x0, self.y1 - self.y0, self.z1 - self.z0)
+
+    @property
+    def centre(self) -> tuple[float, float, float]:
+        return ((self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2, (self.z0 + self.z1) / 2)
+
+    def shifted(self, dx: float = 0.0, dy: float = 0.0, dz: float = 0.0) -> "Box":
+        return Box(self.x0 + dx, self.x1 + dx, self.y0 + dy, self.y1 + dy, self.z0 + dz, self.z1 + dz)
+
+
+@dataclass(frozen=True)
+class Sled:
+    """One sled's geometry relative to its slot plane (x offsets) and in rack Y and Z.
+
+    Pi board coordinates (px, py) map to rack coordinates as y = pi_front_y_mm + (85 - px),
+    z = pi_bottom_z_mm + py: see `pi_to_rack`.
+    """
+
+    pi_board_length_mm: float
+    pi_front_y_mm: float          # rack y of the Pi's front (USB/Ethernet) edge
+    pi_bottom_z_mm: float         # rack z of the Pi's y = 0 edge
+    pi_top_face_dx_mm: float      # x of the Pi's component face relative to the slot plane
+    pi_thickness_mm: float
+    pi_to_carrier_mm: float       # Pi component face to carrier inner face
+    carrier_thickness_mm: float
+    carrier_y0_mm: float          # front edge of the carrier
+    carrier_y1_mm: float          # rear edge of the carrier (the slot connector's edge)
+    carrier_z0_mm: float
+    carrier_z1_mm: float
+    envelope_dx0_mm: float        # envelope extent relative to the slot plane
+    envelope_dx1_mm: float
+    faceplate_y0_mm: float
+    faceplate_y1_mm: float
+    heatsink_top_dx_mm: float     # x of the heatsink's top relative to the slot plane
+    connector_dx_mm: float        # slot connector centre relative to the slot plane
+    connector_z_mm: float         # slot connector centre height
+
+    @property
+    def envelope_width_mm(self) -> float:
+        return self.envelope_dx1_mm - self.envelope_dx0_mm
+
+    def pi_to_rack(self, px: float, py: float) -> tuple[float, float]:
+        """(y, z) in rack coordinates of the Pi board point (px, py)."""
+        return (self.pi_front_y_mm + (self.pi_board_length_mm - px), self.pi_bottom_z_mm + py)
+
+
+@dataclass(frozen=True)
+class Slot:
+    index: int          # 1-based, left to right seen from the front
+    x_mm: float         # x of the carrier's centre plane
+
+    def label(self) -> str:
+        return f"slot {self.index}"
+
+
+@dataclass(frozen=True)
+class Fan:
+    index: int
+    x_mm: float
+    z_mm: float
+    size_mm: int
+    hole_spacing_mm: float
+    thickness_mm: float
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Everything derived from a resolved Design. Read by the PCB, the frame and the checks."""
+
+    rack_units: int
+    panel_width_mm: float
+    panel_height_mm: float
+    panel_thickness_mm: float
+    ear_hole_x_mm: tuple[float, float]
+    ear_hole_z_mm: tuple[float, ...]
+    body: Box                       # outside of the chassis body behind the panel
+    interior: Box                   # free space inside walls, floor and roof
+    wall_mm: float
+    floor_mm: float
+    pitch_mm: float
+    sled: Sled
+    slots: tuple[Slot, ...]
+    guides: tuple[Box, ...]         # lower card guide ribs, one per slot
+    upper_guides: tuple[Box, ...]   # upper card guide ribs, one per slot
+    backplane: Box
+    backplane_holes_xz_mm: tuple[tuple[float, float], ...]
+    backplane_hole_d_mm: float
+    fan_wall_y_mm: float
+    fans: tuple[Fan, ...]
+    split_x_mm: tuple[float, ...]   # cut planes that divide wide printed parts into bed-sized pieces
+    info: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def slot_envelope(self, slot: Slot) -> Box:
+        """The box a seated sled occupies (Pi, heatsink, carrier, faceplate excluded)."""
+        s = self.sled
+        return Box(slot.x_mm + s.envelope_dx0_mm, slot.x_mm + s.envelope_dx1_mm,
+                   s.faceplate_y1_mm, s.carrier_y1_mm, s.carrier_z0_mm, s.carrier_z1_mm)
+
+
+# ----------------------------------------------------------------------------------------------
+# Quantities that `resolve` needs before a Layout exists (they set rack units and pitch).
+
+def sled_profile(design: Design) -> dict[str, float]:
+    """X extents of a sled relative to its slot plane and the height it needs.
+
+    Returns envelope_dx0_mm, envelope_dx1_mm (the sled's thickness across the rack),
+    pi_to_carrier_mm (grown past 11 mm when the heatsink needs it) and interior_height_mm
+    (floor top to the underside of the roof).
+    """
+    node = catalogue.node(design["node.model"])
+    sled = catalogue.sled()
+    chassis = catalogue.chassis()
+    t_c = sled["carrier_thickness_mm"]
+    heatsink_clearance_mm = 1.0
+    pi_to_carrier = max(sled["pi_to_carrier_mm"],
+                        design["node.heatsink_height_mm"] + heatsink_clearance_mm)
+    pi_top_dx = -t_c / 2 - pi_to_carrier
+    dx0 = pi_top_dx - node.board_thickness_mm - node.bottom_height_mm
+    dx1 = max(pi_top_dx + node.top_height_mm, t_c / 2 + sled["carrier_component_height_mm"])
+    carrier_height = (node.board_mm[1] + sled["carrier_top_margin_mm"] + sled["carrier_bottom_margin_mm"]
+                      + 2 * sled["guide_engagement_mm"])
+    interior_height = (chassis["guide_height_mm"] - sled["guide_engagement_mm"]) * 2 \
+        + carrier_height + sled["guide_clearance_mm"]
+    return {"envelope_dx0_mm": dx0, "envelope_dx1_mm": dx1, "pi_to_carrier_mm": pi_to_carrier,
+            "pi_top_dx_mm": pi_top_dx, "carrier_height_mm": carrier_height,
+            "interior_height_mm": interior_height}
+
+
+def min_pitch_mm(design: Design) -> float:
+    """Sled envelope width plus the air gap: the narrowest pitch that leaves air between sleds."""
+    p = sled_profile(design)
+    return p["envelope_dx1_mm"] - p["envelope_dx0_mm"] + design["slots.air_gap_mm"]
+
+
+def needed_height_mm(design: Design) -> float:
+    """Outside height of the chassis body that the sleds and the fans need."""
+    chassis = catalogue.chassis()
+    fan = catalogue.fan(design["cooling.fan_size_mm"])
+    interior = max(sled_profile(design)["interior_height_mm"], fan.size_mm)
+    return interior + chassis["floor_mm"] + chassis["wall_mm"]
+
+
+def y_stack(design: Design) -> dict[str, float]:
+    """Depth positions from the front face to the rear wall, in build order."""
+    node = catalogue.node(design["node.model"])
+    sled = catalogue.sled()
+    chassis = catalogue.chassis()
+    conn = catalogue.slot_connector()
+    fan = catalogue.fan(design["cooling.fan_size_mm"])
+    ys: dict[str, float] = {"faceplate_y0_mm": 0.0}
+    ys["faceplate_y1_mm"] = ys["faceplate_y0_mm"] + sled["faceplate_thickness_mm"]
+    ys["pi_front_y_mm"] = ys["faceplate_y1_mm"] + sled["faceplate_gap_mm"] + node.front_overhang_mm
+    ys["carrier_y0_mm"] = ys["pi_front_y_mm"] + sled["carrier_front_setback_mm"]
+    ys["carrier_y1_mm"] = ys["pi_front_y_mm"] + node.board_mm[0] + sled["carrier_tail_mm"]
+    ys["backplane_y0_mm"] = ys["carrier_y1_mm"] + conn["body_depth_mm"]
+    ys["fan_wall_y_mm"] = ys["backplane_y0_mm"] + chassis["backplane_thickness_mm"] + chassis["fan_wall_gap_mm"]
+    ys["needed_depth_mm"] = (ys["fan_wall_y_mm"] + fan.thickness_mm + chassis["rear_clearance_mm"]
+                             + chassis["wall_mm"])
+    return ys
+
+
+def panel_height_mm(units: int) -> float:
+    eia = catalogue.eia310()
+    return units * eia["unit_height_mm"] - eia["panel_height_clearance_mm"]
+
+
+def body_width_mm() -> float:
+    """Chassis body width: the EIA-310 body limit less a millimetre of side play per rail."""
+    return catalogue.eia310()["max_body_width_mm"] - 2.0
+
+
+# ----------------------------------------------------------------------------------------------
+
+def _ear_hole_z(units: int) -> tuple[float, ...]:
+    eia = catalogue.eia310()
+    boundary0 = -eia["panel_height_clearance_mm"] / 2  # the rack unit boundary below the panel
+    return tuple(round(boundary0 + u * eia["unit_height_mm"] + off, 4)
+                 for u in range(units) for off in eia["hole_offsets_in_unit_mm"])
+
+
+def _split_positions(width_mm: float, x_min: float, candidates: list[float], bed_x_mm: float,
+                     margin_mm: float) -> tuple[float, ...]:
+    """Cut positions (chosen from candidates) so that every piece of [x_min, x_min + width] is at
+    most bed_x_mm - margin_mm wide. Greedy from the left: the farthest candidate that still fits."""
+    limit = bed_x_mm - margin_mm
+    cuts: list[float] = []
+    start = x_min
+    end = x_min + width_mm
+    while end - start > limit:
+        usable = [c for c in candidates if start < c <= start + limit]
+        if not usable:
+            break  # the part cannot be split here; print.bed_fit reports the oversize piece
+        cut = max(usable)
+        cuts.append(round(cut, 4))
+        start = cut
+    return tuple(cuts)
+
+
+def _mounting_hole_columns(x0: float, x1: float, slot_xs: list[float], pitch: float,
+                           max_spacing: float, edge: float) -> list[float]:
+    """Hole columns at the board ends and at midpoints between slots, no further apart than
+    max_spacing."""
+    mids = [(a + b) / 2 for a, b in zip(slot_xs, slot_xs[1:])]
+    cols = [x0 + edge]
+    right = x1 - edge
+    while right - cols[-1] > max_spacing:
+        reachable = [m for m in mids if cols[-1] + pitch / 2 < m <= cols[-1] + max_spacing]
+        if not reachable:
+            break
+        cols.append(max(reachable))
+    cols.append(right)
+    return cols
+
+
+def compute_layout(design: Design) -> Layout:
+    """Derive every position from a resolved design (no "auto" left)."""
+    for key in ("rack.units", "slots.pitch_mm", "cooling.fan_count", "rack.depth_mm"):
+        if design.is_auto(key):
+            raise ValueError(f"{key} is still 'auto': resolve the design first")
+    node = catalogue.node(design["node.model"])
+    sled_data = catalogue.sled()
+    chassis = catalogue.chassis()
+    eia = catalogue.eia310()
+    conn = catalogue.slot_connector()
+    fan_data = catalogue.fan(design["cooling.fan_size_mm"])
+    profile = sled_profile(design)
+
+    units = design["rack.units"]
+    pitch = design["slots.pitch_mm"]
+    count = design["slots.count"]
+    wall = chassis["wall_mm"]
+    floor = chassis["floor_mm"]
+    panel_t = chassis["panel_thickness_mm"]
+    panel_h = panel_height_mm(units)
+    body_w = body_width_mm()
+    depth = design["rack.depth_mm"]
+
+    # --- sled, along Y and Z ------------------------------------------------------------------
+    ys = y_stack(design)
+    face_y0, face_y1 = ys["faceplate_y0_mm"], ys["faceplate_y1_mm"]
+    pi_front_y = ys["pi_front_y_mm"]
+    pi_len = node.board_mm[0]
+    carrier_y0, carrier_y1 = ys["carrier_y0_mm"], ys["carrier_y1_mm"]
+    carrier_z0 = floor + chassis["guide_height_mm"] - sled_data["guide_engagement_mm"]
+    pi_bottom_z = carrier_z0 + sled_data["guide_engagement_mm"] + sled_data["carrier_bottom_margin_mm"]
+    carrier_z1 = carrier_z0 + profile["carrier_height_mm"]
+    t_c = sled_data["carrier_thickness_mm"]
+    sled = Sled(
+        pi_board_length_mm=pi_len,
+        pi_front_y_mm=pi_front_y,
+        pi_bottom_z_mm=pi_bottom_z,
+        pi_top_face_dx_mm=profile["pi_top_dx_mm"],
+        pi_thickness_mm=node.board_thickness_mm,
+        pi_to_carrier_mm=profile["pi_to_carrier_mm"],
+        carrier_thickness_mm=t_c,
+        carrier_y0_mm=carrier_y0,
+        carrier_y1_mm=carrier_y1,
+        carrier_z0_mm=carrier_z0,
+        carrier_z1_mm=carrier_z1,
+        envelope_dx0_mm=profile["envelope_dx0_mm"],
+        envelope_dx1_mm=profile["envelope_dx1_mm"],
+        faceplate_y0_mm=face_y0,
+        faceplate_y1_mm=face_y1,
+        heatsink_top_dx_mm=profile["pi_top_dx_mm"] + design["node.heatsink_height_mm"],
+        connector_dx_mm=t_c / 2 + conn["row_offset_mm"],
+        connector_z_mm=carrier_z0 + conn["z_centre_above_carrier_bottom_mm"],
+    )
+
+    # --- slots across X: the row of envelopes centred on the rack ------------------------------
+    env_centre_dx = (sled.envelope_dx0_mm + sled.envelope_dx1_mm) / 2
+    slots = tuple(Slot(i + 1, round((i - (count - 1) / 2) * pitch - env_centre_dx, 4))
+                  for i in range(count))
+
+    # --- chassis -------------------------------------------------------------------------------
+    body = Box(-body_w / 2, body_w / 2, panel_t, depth, 0.0, panel_h)
+    interior = Box(body.x0 + wall, body.x1 - wall, panel_t, depth - wall, floor, body.z1 - wall)
+
+    gh = chassis["guide_height_mm"]
+    gw = chassis["guide_width_mm"]
+    guide_y0 = face_y1 + sled_data["faceplate_gap_mm"]
+    guides = tuple(Box(s.x_mm - gw / 2, s.x_mm + gw / 2, max(guide_y0, panel_t), carrier_y1,
+                       floor, floor + gh) for s in slots)
+    upper_z0 = carrier_z1 + sled_data["guide_clearance_mm"] - sled_data["guide_engagement_mm"]
+    upper_guides = tuple(Box(g.x0, g.x1, g.y0, g.y1, upper_z0, max(interior.z1, upper_z0 + gh))
+                         for g in guides)
+
+    # --- backplane -----------------------------------------------------------------------------
+    bp_y0 = ys["backplane_y0_mm"]
+    bp_t = chassis["backplane_thickness_mm"]
+    edge = chassis["mounting_hole_edge_mm"]
+    conn_xs = [s.x_mm + sled.connector_dx_mm for s in slots]
+    margin_x = max(edge * 2 + chassis["mounting_hole_d_mm"], pitch / 2)
+    bp_x0 = max(min(conn_xs) - margin_x, interior.x0)
+    bp_x1 = min(max(conn_xs) + margin_x, interior.x1)
+    if count == 1:  # room for the power input and management beside a single slot
+        bp_x0 = max(conn_xs[0] - 40.0, interior.x0)
+        bp_x1 = min(conn_xs[0] + 40.0, interior.x1)
+    bp_z0 = floor + 1.0
+    bp_z1 = bp_z0 + chassis["backplane_height_mm"]
+    backplane = Box(round(bp_x0, 4), round(bp_x1, 4), bp_y0, bp_y0 + bp_t, bp_z0, bp_z1)
+    cols = _mounting_hole_columns(backplane.x0, backplane.x1, conn_xs, pitch,
+                                  chassis["max_mounting_hole_spacing_mm"], edge)
+    holes = tuple((round(x, 4), round(z, 4)) for x in cols for z in (bp_z0 + edge, bp_z1 - edge))
+
+    # --- fan wall ------------------------------------------------------------------------------
+    fan_wall_y = ys["fan_wall_y_mm"]
+    n_fans = design["cooling.fan_count"]
+    fan_size = fan_data.size_mm
+    span = (slots[-1].x_mm + sled.envelope_dx1_mm) - (slots[0].x_mm + sled.envelope_dx0_mm)
+    span_centre = ((slots[-1].x_mm + sled.envelope_dx1_mm) + (slots[0].x_mm + sled.envelope_dx0_mm)) / 2
+    fan_pitch = max(fan_size + 2.0, span / n_fans) if n_fans > 1 else 0.0
+    fan_z = (interior.z0 + interior.z1) / 2
+    fans = tuple(Fan(i + 1, round(span_centre + (i - (n_fans - 1) / 2) * fan_pitch, 4), round(fan_z, 4),
+                     fan_size, fan_data.hole_spacing_mm, fan_data.thickness_mm) for i in range(n_fans))
+
+    # --- print splitting: cut between slots so no guide or window is cut ------------------------
+    bed_x = design["printer.bed_mm"][0]
+    split_margin_mm = 4.0
+    candidates = [(a.x_mm + b.x_mm) / 2 + (sled.envelope_dx0_mm + sled.envelope_dx1_mm) / 2
+                  for a, b in zip(slots, slots[1:])]
+    candidates += [body.x0 + k * 0.5 for k in range(1, int(body_w * 2))
+                   if not any(abs(body.x0 + k * 0.5 - (s.x_mm + env_centre_dx)) < pitch / 2 for s in slots)]
+    split = _split_positions(eia["panel_width_mm"], -eia["panel_width_mm"] / 2, sorted(set(candidates)),
+                             bed_x, split_margin_mm)
+
+    info = {
+        "node_title": node.title,
+        "sled_envelope_width_mm": round(sled.envelope_width_mm, 3),
+        "min_pitch_mm": round(min_pitch_mm(design), 3),
+        "slot_span_mm": round(span, 3),
+        "interior_height_needed_mm": round(profile["interior_height_mm"], 3),
+    }
+    return Layout(
+        rack_units=units,
+        panel_width_mm=eia["panel_width_mm"],
+        panel_height_mm=round(panel_h, 4),
+        panel_thickness_mm=panel_t,
+        ear_hole_x_mm=(-eia["ear_hole_spacing_mm"] / 2, eia["ear_hole_spacing_mm"] / 2),
+        ear_hole_z_mm=_ear_hole_z(units),
+        body=body,
+        interior=interior,
+        wall_mm=wall,
+        floor_mm=floor,
+        pitch_mm=pitch,
+        sled=sled,
+        slots=slots,
+        guides=guides,
+        upper_guides=upper_guides,
+        backplane=backplane,
+        backplane_holes_xz_mm=holes,
+        backplane_hole_d_mm=chassis["mounting_hole_d_mm"],
+        fan_wall_y_mm=fan_wall_y,
+        fans=fans,
+        split_x_mm=split,
+        info=info,
+    )
+
+
+def fans_fitting_across(design: Design) -> int:
+    """How many fans of the design's size fit side by side inside the body."""
+    fan = catalogue.fan(design["cooling.fan_size_mm"])
+    inner = body_width_mm() - 2 * catalogue.chassis()["wall_mm"]
+    return max(0, math.floor((inner + 2.0) / (fan.size_mm + 2.0)))
