@@ -128,3 +128,39 @@ def run_checks(ctx, only: Iterable[str] | None = None) -> list[CheckResult]:
     wanted = set(only) if only else None
     return [run_check(spec, ctx) for cid, spec in sorted(specs.items())
             if wanted is None or cid in wanted]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One measured comparison inside a check: `value op limit` with op '>=' or '<='."""
+
+    what: str
+    value: float
+    limit: float
+    unit: str
+    op: str
+    parts: tuple[str, ...] = ()
+
+    @property
+    def margin(self) -> float:
+        return self.value - self.limit if self.op == ">=" else self.limit - self.value
+
+
+def worst_of(check_id: str, rules: list[Rule]) -> CheckResult:
+    """A check made of several rules: reports the one with the smallest margin, lists them all
+    in `details`, and names every failing rule's parts."""
+    if not rules:
+        return error(check_id, "nothing to check")
+    worst = min(rules, key=lambda r: r.margin)
+    failing = [r for r in rules if r.margin < -1e-9]
+    parts: list[str] = []
+    for r in (failing or [worst]):
+        parts += [p for p in r.parts if p not in parts]
+    details = [{"what": r.what, "value": round(r.value, 6), "limit": round(r.limit, 6), "unit": r.unit,
+                "rule": r.op, "margin": round(r.margin, 6), "parts": list(r.parts)} for r in rules]
+    compare = at_least if worst.op == ">=" else at_most
+    result = compare(check_id, worst.value, worst.limit, worst.unit, worst.what, parts, details)
+    if len(failing) > 1:
+        result.message += f"; {len(failing)} of {len(rules)} rules fail: " + "; ".join(
+            f"{r.what} = {r.value:.4g} {r.unit} (rule {r.op} {r.limit:.4g})" for r in failing[1:6])
+    return result
