@@ -20,6 +20,7 @@ PASS, FAIL, ERROR = "pass", "fail", "error"
 
 CHECK_MODULES = (
     "rackplane.rack_checks",
+    "rackplane.air_checks",
     "pcb.checks",
     "mechanical.checks",
 )

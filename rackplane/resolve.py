@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 
-from rackplane import catalogue
 from rackplane.design import Design
-from rackplane.layout import (body_width_mm, fans_fitting_across, min_pitch_mm, needed_height_mm,
-                              panel_height_mm, sled_profile, y_stack)
+from rackplane.layout import (fans_fitting_across, min_pitch_mm, needed_height_mm, panel_height_mm,
+                              y_stack)
 
 MAX_UNITS = 8
 
@@ -32,13 +31,20 @@ def resolve_depth_mm(design: Design) -> float:
 
 
 def resolve_fan_count(design: Design) -> int:
-    """Enough fans side by side to span the row of sleds, no more than fit across the body."""
-    fan = catalogue.fan(design["cooling.fan_size_mm"])
-    profile = sled_profile(design)
-    pitch = design["slots.pitch_mm"]
-    span = (design["slots.count"] - 1) * pitch + profile["envelope_dx1_mm"] - profile["envelope_dx0_mm"]
-    wanted = max(1, math.ceil(span / (fan.size_mm + 2.0)))
-    return max(1, min(wanted, fans_fitting_across(design)))
+    """The fewest fans that hold the air rise within `cooling.max_air_rise_c` and face every slot
+    (fan.coverage); when no count that fits across the body does, as many as fit."""
+    from rackplane.air_checks import COVERAGE_LIMIT, slot_coverage
+    from rackplane.airflow import operating_point
+    from rackplane.layout import compute_layout
+
+    most = max(1, fans_fitting_across(design))
+    for count in range(1, most + 1):
+        trial = design.replace(cooling__fan_count=count)
+        layout = compute_layout(trial)
+        covered = min(v for _, v in slot_coverage(layout)) >= COVERAGE_LIMIT
+        if covered and operating_point(trial, layout).rise_c <= design["cooling.max_air_rise_c"]:
+            return count
+    return most
 
 
 def resolve_design(design: Design) -> Design:
@@ -50,9 +56,7 @@ def resolve_design(design: Design) -> Design:
         d = d.replace(rack__units=resolve_units(d))
     if d.is_auto("rack.depth_mm"):
         d = d.replace(rack__depth_mm=resolve_depth_mm(d))
-    if d.is_auto("cooling.fan_count"):
+    if d.is_auto("cooling.fan_count"):  # last: it needs every other value
         d = d.replace(cooling__fan_count=resolve_fan_count(d))
     return d
 
-
-__all__ = ["resolve_design", "body_width_mm"]

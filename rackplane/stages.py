@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-STAGE_MODULES = ("pcb.stages", "mechanical.stages")
+STAGE_MODULES = ("pcb.stages", "mechanical.stages", "rackplane.air_stage")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,84 @@
+"""Cooling checks: fans fit and cover every slot; the airflow keeps the rise and the printed
+parts' temperature within limits. The airflow figures come from the `air.model` stage."""
+
+from __future__ import annotations
+
+from rackplane import catalogue
+from rackplane.checks import Rule, at_least, at_most, check, worst_of
+
+COVERAGE_LIMIT = 0.5
+
+
+def slot_coverage(layout) -> list[tuple[str, float]]:
+    """Fraction of each slot channel's width (X) that lies in some fan's swept diameter."""
+    spans = sorted((f.x_mm - f.size_mm / 2, f.x_mm + f.size_mm / 2) for f in layout.fans)
+    out = []
+    for slot in layout.slots:
+        env = layout.slot_envelope(slot)
+        covered = 0.0
+        for a, b in spans:
+            covered += max(0.0, min(b, env.x1) - max(a, env.x0))
+        out.append((slot.label(), min(1.0, covered / (env.x1 - env.x0))))
+    return out
+
+
+@check("fan.fit", "fans fit inside the chassis and do not overlap", needs=())
+def fan_fit(ctx):
+    """Rules (mm): each fan frame lies inside the interior (sides, floor, roof); neighbouring
+    frames do not overlap; the hole spacing is the size's standard pattern (catalogue)."""
+    L = ctx.layout
+    rules: list[Rule] = []
+    interior = L.interior
+    for f in L.fans:
+        half = f.size_mm / 2
+        name = f"fan {f.index} ({f.size_mm} mm)"
+        rules.append(Rule(f"{name} below the roof ({L.rack_units}U, interior {interior.z1 - interior.z0:.1f} mm tall)",
+                          interior.z1 - (f.z_mm + half), 0.0, "mm", ">=", (name, "roof")))
+        rules.append(Rule(f"{name} above the floor", (f.z_mm - half) - interior.z0, 0.0, "mm", ">=", (name, "floor")))
+        rules.append(Rule(f"{name} inside the left wall", (f.x_mm - half) - interior.x0, 0.0, "mm", ">=",
+                          (name, "left wall")))
+        rules.append(Rule(f"{name} inside the right wall", interior.x1 - (f.x_mm + half), 0.0, "mm", ">=",
+                          (name, "right wall")))
+        standard = catalogue.fan(f.size_mm).hole_spacing_mm
+        rules.append(Rule(f"{name} hole spacing deviation from the {f.size_mm} mm standard",
+                          abs(f.hole_spacing_mm - standard), 0.0, "mm", "<=", (name,)))
+    for a, b in zip(L.fans, L.fans[1:]):
+        rules.append(Rule(f"gap between fan {a.index} and fan {b.index}",
+                          (b.x_mm - b.size_mm / 2) - (a.x_mm + a.size_mm / 2), 0.0, "mm", ">=",
+                          (f"fan {a.index}", f"fan {b.index}")))
+    return worst_of("fan.fit", rules)
+
+
+@check("fan.coverage", "every slot channel faces a fan's swept area")
+def fan_coverage(ctx):
+    cov = slot_coverage(ctx.layout)
+    worst_label, worst = min(cov, key=lambda c: c[1])
+    details = [{"slot": label, "covered_fraction": round(v, 4)} for label, v in cov]
+    poor = [label for label, v in cov if v < COVERAGE_LIMIT] or [worst_label]
+    return at_least("fan.coverage", worst, COVERAGE_LIMIT, "fraction",
+                    f"share of {worst_label}'s channel width in a fan's swept diameter "
+                    f"({len(ctx.layout.fans)} fans)", poor, details)
+
+
+@check("air.flow", "fan and system curves give enough air for the allowed rise", needs=("air.model",))
+def air_flow(ctx):
+    a = ctx.facts["air.model"]
+    r = at_most("air.flow", a["rise_c"], a["max_air_rise_c"], "K",
+                f"bulk air rise at the operating point (delivered {a['flow_m3h']:.1f} m³/h = "
+                f"{a['flow_cfm']:.1f} CFM at {a['pressure_pa']:.1f} Pa, required {a['required_flow_m3h']:.1f} m³/h "
+                f"for {a['heat_total_w']:.0f} W; {a['flow_per_slot_m3h']:.2f} m³/h per slot)",
+                [f"{a['fan_count']} x {a['fan_model']}", "all slots"])
+    r.details = a["elements"]
+    return r
+
+
+@check("print.heat", "printed material stays below its heat-deflection temperature", needs=("air.model",))
+def print_heat(ctx):
+    a = ctx.facts["air.model"]
+    material = ctx.design["printer.material"]
+    hdt = catalogue.material(material)["hdt_c"]
+    margin = catalogue.load("airflow")["frame"]["heat_margin_c"]
+    return at_most("print.heat", a["exhaust_c"], hdt - margin, "C",
+                   f"exhaust air temperature (ambient {a['ambient_c']:.1f} C + rise {a['rise_c']:.1f} K) against "
+                   f"{material}'s heat-deflection temperature {hdt:g} C less a {margin:g} K margin",
+                   [f"{material} frame parts", "fan wall", "exhaust"])

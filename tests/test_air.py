@@ -1,0 +1,109 @@
+"""Airflow model and the cooling checks: air.flow, print.heat, fan.fit, fan.coverage."""
+
+from __future__ import annotations
+
+import pytest
+
+import rackplane.air_checks  # noqa: F401 - registers the checks
+from rackplane.air_stage import air_model
+from rackplane.airflow import fan_flow_m3h, operating_point, perforated_plate_zeta
+from rackplane import catalogue
+from rackplane.checks import REGISTRY, run_check
+from rackplane.context import BuildContext
+from rackplane.design import load_design
+from rackplane.layout import compute_layout
+from rackplane.resolve import resolve_design
+from rackplane.stages import StageInput
+
+
+def context(tmp_path, **changes) -> BuildContext:
+    design = resolve_design(load_design().replace(**changes))
+    layout = compute_layout(design)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    facts = air_model(StageInput(design=design, layout=layout, workdir=tmp_path))
+    return BuildContext(design=design, layout=layout, facts={"air.model": facts},
+                        stage_dirs={"air.model": tmp_path})
+
+
+def run(check_id: str, ctx: BuildContext):
+    return run_check(REGISTRY[check_id], ctx)
+
+
+def test_default_design_is_cool_enough(tmp_path):
+    ctx = context(tmp_path)
+    for check_id in ("air.flow", "print.heat", "fan.fit", "fan.coverage"):
+        result = run(check_id, ctx)
+        assert result.status == "pass", result.message
+    assert (tmp_path / "airflow.png").stat().st_size > 5000
+
+
+def test_operating_point_lies_on_both_curves(tmp_path):
+    design = resolve_design(load_design())
+    layout = compute_layout(design)
+    r = operating_point(design, layout)
+    fan = catalogue.fan(design["cooling.fan_size_mm"])
+    assert r.pressure_pa == pytest.approx(r.system_k_pa_per_m3h2 * r.flow_m3h ** 2)
+    assert r.flow_m3h == pytest.approx(r.fan_count * float(fan_flow_m3h(fan, r.pressure_pa)), rel=1e-6)
+    assert 0 < r.pressure_pa < fan.max_pressure_pa
+
+
+def test_more_fans_move_more_air():
+    flows = []
+    for count in (1, 2, 4):
+        design = resolve_design(load_design().replace(cooling__fan_count=count))
+        flows.append(operating_point(design, compute_layout(design)).flow_m3h)
+    assert flows == sorted(flows) and flows[0] < flows[-1]
+
+
+def test_perforated_plate_loss_falls_as_the_plate_opens():
+    zetas = [perforated_plate_zeta(f) for f in (0.2, 0.4, 0.6, 0.8, 0.95)]
+    assert zetas == sorted(zetas, reverse=True)
+    assert zetas[-1] < 0.1 < zetas[0]
+
+
+def test_one_40mm_fan_for_ten_pi5_with_5k_rise_fails_air_flow(tmp_path):
+    ctx = context(tmp_path, node__model="pi5", cooling__fan_size_mm=40, cooling__fan_count=1,
+                  cooling__max_air_rise_c=5.0)
+    r = run("air.flow", ctx)
+    assert r.status == "fail"
+    a = ctx.facts["air.model"]
+    assert r.value == pytest.approx(a["rise_c"], rel=1e-4) and r.limit == 5.0
+    assert "delivered" in r.message and "required" in r.message
+    assert f"{a['flow_m3h']:.1f}" in r.message and f"{a['required_flow_m3h']:.1f}" in r.message
+
+
+def test_auto_fan_count_picks_the_fewest_that_pass(tmp_path):
+    ctx = context(tmp_path, node__model="pi5")
+    assert run("air.flow", ctx).status == "pass"
+    count = ctx.design["cooling.fan_count"]
+    if count > 1:
+        fewer = context(tmp_path / "fewer", node__model="pi5", cooling__fan_count=count - 1)
+        assert run("air.flow", fewer).status == "fail" or run("fan.coverage", fewer).status == "fail"
+
+
+def test_120mm_fan_in_2u_fails_fan_fit(tmp_path):
+    ctx = context(tmp_path, cooling__fan_size_mm=120, rack__units=2)
+    r = run("fan.fit", ctx)
+    assert r.status == "fail"
+    assert "roof" in r.parts and "2U" in r.message
+    assert r.value < 0
+
+
+def test_overlapping_fans_fail_fan_fit(tmp_path):
+    ctx = context(tmp_path, cooling__fan_size_mm=92, cooling__fan_count=6)
+    r = run("fan.fit", ctx)
+    assert r.status == "fail"
+
+
+def test_one_fan_cannot_cover_ten_slots(tmp_path):
+    ctx = context(tmp_path, cooling__fan_count=1)
+    r = run("fan.coverage", ctx)
+    assert r.status == "fail"
+    assert "slot 1" in r.parts and "slot 10" in r.parts
+
+
+def test_pla_in_hot_ambient_fails_print_heat(tmp_path):
+    ctx = context(tmp_path, printer__material="PLA", cooling__ambient_c=45.0)
+    r = run("print.heat", ctx)
+    assert r.status == "fail"
+    assert "PLA" in r.message and r.limit == pytest.approx(57.8 - 10.0)
