@@ -39,7 +39,7 @@ def fan_fit(ctx):
                           (name, "left wall")))
         rules.append(Rule(f"{name} inside the right wall", interior.x1 - (f.x_mm + half), 0.0, "mm", ">=",
                           (name, "right wall")))
-        standard = catalogue.fan(f.size_mm).hole_spacing_mm
+        standard = catalogue.fan(f.size_mm).hole_spacing_mm  # the frame drills this pattern
         rules.append(Rule(f"{name} hole spacing deviation from the {f.size_mm} mm standard",
                           abs(f.hole_spacing_mm - standard), 0.0, "mm", "<=", (name,)))
     for a, b in zip(L.fans, L.fans[1:]):

@@ -226,19 +226,34 @@ def _ear_hole_z(units: int) -> tuple[float, ...]:
 
 def _split_positions(width_mm: float, x_min: float, candidates: list[float], bed_x_mm: float,
                      margin_mm: float) -> tuple[float, ...]:
-    """Cut positions (chosen from candidates) so that every piece of [x_min, x_min + width] is at
-    most bed_x_mm - margin_mm wide. Greedy from the left: the farthest candidate that still fits."""
+    """Cut positions (chosen from candidates) that divide [x_min, x_min + width] into the fewest
+    pieces no wider than bed_x_mm - margin_mm, as equal as the candidates allow (no slivers).
+    When the candidates allow no such split, the greedy split is returned and print.bed_fit
+    reports the oversize piece."""
     limit = bed_x_mm - margin_mm
-    cuts: list[float] = []
-    start = x_min
     end = x_min + width_mm
+    if width_mm <= limit:
+        return ()
+    pieces_min = math.ceil(width_mm / limit)
+    for pieces in range(pieces_min, pieces_min + 4):
+        cuts = []
+        for i in range(1, pieces):
+            target = x_min + i * width_mm / pieces
+            usable = [c for c in candidates if (cuts[-1] if cuts else x_min) < c < end]
+            if not usable:
+                break
+            cuts.append(min(usable, key=lambda c: abs(c - target)))
+        edges = [x_min, *cuts, end]
+        if len(cuts) == pieces - 1 and max(b - a for a, b in zip(edges, edges[1:])) <= limit:
+            return tuple(round(c, 4) for c in cuts)
+    cuts = []
+    start = x_min
     while end - start > limit:
         usable = [c for c in candidates if start < c <= start + limit]
         if not usable:
-            break  # the part cannot be split here; print.bed_fit reports the oversize piece
-        cut = max(usable)
-        cuts.append(round(cut, 4))
-        start = cut
+            break
+        cuts.append(round(max(usable), 4))
+        start = cuts[-1]
     return tuple(cuts)
 
 

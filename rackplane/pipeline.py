@@ -135,34 +135,41 @@ def run_stages(design: Design, cache_root: Path, names: set[str] | None, progres
         return all(d in ctx.facts or d in ctx.stage_errors for d in spec.needs)
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp) as pool:
+        def start(spec: stage_registry.StageSpec) -> None:
+            name = spec.name
+            pending.pop(name)
+            failed_deps = [d for d in spec.needs if d in ctx.stage_errors]
+            if failed_deps:
+                ctx.stage_errors[name] = f"needs {', '.join(failed_deps)}, which failed"
+                runs.append(StageRun(name, 0.0, False, ctx.stage_errors[name]))
+                return
+            key = stage_key(spec, design, [keys[d] for d in spec.needs], code)
+            keys[name] = key
+            final = cache_root / name / key
+            facts_file = final / "facts.json"
+            if facts_file.exists():
+                ctx.facts[name] = json.loads(facts_file.read_text())
+                ctx.stage_dirs[name] = final
+                runs.append(StageRun(name, 0.0, True))
+                progress.say(f"{name}: unchanged, from cache")
+                return
+            work = final.with_name(f"{key}.tmp-{os.getpid()}")
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            upstream = {d: (ctx.facts[d], str(ctx.stage_dirs[d])) for d in spec.needs}
+            progress.say(f"{name}: {spec.title} ...")
+            fut = pool.submit(_run_stage_in_worker, name, design.values, str(work), upstream)
+            running[fut] = (spec, work, time.perf_counter())
+
         while pending or running:
-            for name in sorted(pending):
-                spec = pending[name]
-                if not ready(spec):
-                    continue
-                del pending[name]
-                failed_deps = [d for d in spec.needs if d in ctx.stage_errors]
-                if failed_deps:
-                    ctx.stage_errors[name] = f"needs {', '.join(failed_deps)}, which failed"
-                    runs.append(StageRun(name, 0.0, False, ctx.stage_errors[name]))
-                    continue
-                key = stage_key(spec, design, [keys[d] for d in spec.needs], code)
-                keys[name] = key
-                final = cache_root / name / key
-                facts_file = final / "facts.json"
-                if facts_file.exists():
-                    ctx.facts[name] = json.loads(facts_file.read_text())
-                    ctx.stage_dirs[name] = final
-                    runs.append(StageRun(name, 0.0, True))
-                    progress.say(f"{name}: unchanged, from cache")
-                    continue
-                work = final.with_name(f"{key}.tmp-{os.getpid()}")
-                shutil.rmtree(work, ignore_errors=True)
-                work.mkdir(parents=True)
-                upstream = {d: (ctx.facts[d], str(ctx.stage_dirs[d])) for d in spec.needs}
-                progress.say(f"{name}: {spec.title} ...")
-                fut = pool.submit(_run_stage_in_worker, name, design.values, str(work), upstream)
-                running[fut] = (spec, work, time.perf_counter())
+            progressed = True
+            while progressed:  # a cache hit can make further stages ready: scan until none is
+                progressed = False
+                for name in sorted(pending):
+                    spec = pending[name]
+                    if ready(spec):
+                        progressed = True
+                        start(spec)
             if not running:
                 if pending:  # nothing can start: unreachable with a valid dependency order
                     raise RuntimeError(f"stages cannot start: {sorted(pending)}")

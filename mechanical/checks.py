@@ -1,0 +1,145 @@
+"""Mechanical checks: the rack standard, bed fit, printable solids, slicing.
+
+They read the facts and files of `mech.frame` / `mech.slice` (never rebuild a solid) and compare
+them with the standard (catalogue `eia310`) or the design (printer bed).
+"""
+
+from __future__ import annotations
+
+import math
+
+from rackplane import catalogue
+from rackplane.checks import Rule, at_most, check, worst_of
+from mechanical.stages import FRAME_STAGE, SLICE_STAGE
+
+# rack.eia310: how far a measured panel feature may sit from the standard (mm). The CAD model is
+# exact, so this only absorbs float rounding; 0.1 mm is a quarter of a 0.4 mm nozzle line, far
+# below the 7 mm ear slot's play around a 6 mm screw, so any real drawing error fails.
+EIA310_TOLERANCE_MM = 0.1
+
+# print.solid: largest relative difference between the STL mesh volume and the CAD volume (%).
+# Chordal error of the 0.01 mm mesh on the ear slots measured below 1e-3 %; a missing or doubled
+# feature moves the volume by whole percent.
+VOLUME_TOLERANCE_PCT = 0.1
+
+
+@check("rack.eia310", "front panel width, height and ear holes per EIA-310", needs=(FRAME_STAGE,))
+def rack_eia310(ctx):
+    """Rules (mm), each |measured - standard| <= EIA310_TOLERANCE_MM, the panel measured from its
+    solid (facts `panel`):
+    - panel width = 482.6; panel height = n * 44.45 - 0.79 with n the design's rack units;
+    - ear hole horizontal spacing = 465.1 for every row, and the columns centred on the panel;
+    - every EIA-310 hole position (0.25 / 0.875 / 1.5 in above each unit boundary, the panel
+      centred in its n units) has a measured ear hole, and every measured ear hole sits on one
+      (2D distance to the nearest; catches missing, extra and shifted holes).
+    """
+    eia = catalogue.eia310()
+    panel = ctx.facts[FRAME_STAGE]["panel"]
+    units = ctx.layout.rack_units
+    tol = EIA310_TOLERANCE_MM
+    part = ("front panel",)
+    rules = [
+        Rule("panel width deviation from 482.6 mm", abs(panel["width_mm"] - eia["panel_width_mm"]),
+             tol, "mm", "<=", part),
+        Rule(f"panel height deviation from {units} x 44.45 - 0.79 mm",
+             abs(panel["height_mm"] - (units * eia["unit_height_mm"] - eia["panel_height_clearance_mm"])),
+             tol, "mm", "<=", part),
+    ]
+    centre_x = panel["x0_mm"] + panel["width_mm"] / 2
+    holes = [tuple(h) for h in panel["ear_holes_xz_mm"]]
+    left = [h for h in holes if h[0] < centre_x]
+    right = [h for h in holes if h[0] >= centre_x]
+    if not left or not right:
+        raise ValueError(f"ear holes found: {len(left)} left, {len(right)} right; need both columns")
+    for xl, zl in left:
+        xr, zr = min(right, key=lambda h: abs(h[1] - zl))
+        name = f"ear holes at z = {zl:.2f} mm"
+        rules.append(Rule(f"{name}: horizontal spacing deviation from {eia['ear_hole_spacing_mm']} mm",
+                          abs((xr - xl) - eia["ear_hole_spacing_mm"]), tol, "mm", "<=", part))
+        rules.append(Rule(f"{name}: offset of the hole pair's centre from the panel centre",
+                          abs((xl + xr) / 2 - centre_x), tol, "mm", "<=", part))
+    bottom_boundary_z = panel["z0_mm"] - eia["panel_height_clearance_mm"] / 2
+    expected = [(centre_x + side * eia["ear_hole_spacing_mm"] / 2,
+                 bottom_boundary_z + u * eia["unit_height_mm"] + off)
+                for side in (-1, 1) for u in range(units) for off in eia["hole_offsets_in_unit_mm"]]
+    for ex, ez in expected:
+        d = min(math.hypot(x - ex, z - ez) for x, z in holes)
+        rules.append(Rule(f"EIA-310 hole position ({ex:.2f}, {ez:.3f}) mm: distance to nearest ear hole",
+                          d, tol, "mm", "<=", part))
+    for x, z in holes:
+        d = min(math.hypot(x - ex, z - ez) for ex, ez in expected)
+        rules.append(Rule(f"ear hole at ({x:.2f}, {z:.3f}) mm: distance to nearest EIA-310 position",
+                          d, tol, "mm", "<=", part))
+    return worst_of("rack.eia310", rules)
+
+
+@check("print.bed_fit", "every printed piece fits the printer's build volume as oriented",
+       needs=(FRAME_STAGE,))
+def print_bed_fit(ctx):
+    """Rule (mm): for every piece, min over X, Y, Z of (bed size - piece bounding box size in its
+    print orientation) >= 0, with the bed from `printer.bed_mm`. The value is the worst piece's
+    smallest margin."""
+    bed = tuple(ctx.design["printer.bed_mm"])
+    pieces = ctx.facts[FRAME_STAGE]["pieces"]
+    rules = []
+    for piece in pieces:
+        margins = [b - s for b, s in zip(bed, piece["bbox_mm"])]
+        axis = "XYZ"[margins.index(min(margins))]
+        size = " x ".join(f"{s:g}" for s in piece["bbox_mm"])
+        rules.append(Rule(f"{piece['id']} ({size} mm) margin to the {bed[0]:g} x {bed[1]:g} x {bed[2]:g} mm "
+                          f"bed, tightest along {axis}", min(margins), 0.0, "mm", ">=", (piece["id"],)))
+    return worst_of("print.bed_fit", rules)
+
+
+@check("print.solid", "every STL is watertight and its volume matches the CAD solid",
+       needs=(FRAME_STAGE,))
+def print_solid(ctx):
+    """Rules: the number of STL pieces that are not watertight (trimesh) is 0; for every piece,
+    |STL volume - CadQuery volume| / CadQuery volume <= VOLUME_TOLERANCE_PCT (%). A missing STL
+    is an error (the check cannot run), never a pass."""
+    import trimesh
+
+    pieces = ctx.facts[FRAME_STAGE]["pieces"]
+    leaky: list[str] = []
+    details: list[dict] = []
+    rules = []
+    for piece in pieces:
+        path = ctx.path(FRAME_STAGE, piece["file"])
+        mesh = trimesh.load(str(path), file_type="stl", force="mesh")
+        watertight = bool(mesh.is_watertight)
+        cad = piece["volume_mm3"]
+        error_pct = abs(float(mesh.volume) - cad) / cad * 100.0
+        details.append({"piece": piece["id"], "watertight": watertight,
+                        "stl_volume_mm3": round(float(mesh.volume), 3), "cad_volume_mm3": cad,
+                        "volume_error_pct": round(error_pct, 6)})
+        if not watertight:
+            leaky.append(piece["id"])
+        rules.append(Rule(f"{piece['id']} STL volume vs CAD volume ({cad:.0f} mm^3)", error_pct,
+                          VOLUME_TOLERANCE_PCT, "%", "<=", (piece["id"],)))
+    if not pieces:
+        raise ValueError("mech.frame produced no pieces")
+    if leaky:
+        return at_most("print.solid", len(leaky), 0, "pieces", "STL pieces that are not watertight",
+                       leaky, details)
+    result = worst_of("print.solid", rules)
+    result.details = details
+    return result
+
+
+@check("print.slice", "PrusaSlicer slices every printed piece; filament and time per piece",
+       needs=(FRAME_STAGE, SLICE_STAGE))
+def print_slice(ctx):
+    """Rule: the number of frame pieces without a sliced G-code that uses filament is 0. The
+    details carry filament (g, mm) and print time (s) per piece for the report."""
+    sliced = {p["id"]: p for p in ctx.facts[SLICE_STAGE]["pieces"]}
+    missing = []
+    for piece in ctx.facts[FRAME_STAGE]["pieces"]:
+        result = sliced.get(piece["id"])
+        if result is None or result["filament_g"] <= 0 or not ctx.path(SLICE_STAGE, result["gcode"]).exists():
+            missing.append(piece["id"])
+    facts = ctx.facts[SLICE_STAGE]
+    hours = facts["print_time_s"] / 3600
+    result = at_most("print.slice", len(missing), 0, "pieces",
+                     f"pieces not sliced ({len(sliced)} sliced: {facts['filament_g']:.0f} g "
+                     f"{facts['material']}, {hours:.1f} h in total)", missing, list(sliced.values()))
+    return result

@@ -1,0 +1,69 @@
+"""The PCB build stages: backplane netlist -> board -> DRC, and fabrication files.
+
+Every stage writes into `inp.workdir` (all land in the output's `pcb/` folder, so file names are
+distinct across stages) and returns JSON facts for the checks.
+"""
+
+from __future__ import annotations
+
+from pcb import board as board_mod
+from pcb import drc as drc_mod
+from pcb import fab as fab_mod
+from pcb import netlist as netlist_mod
+from pcb import pinout
+from rackplane import catalogue
+from rackplane.stages import StageInput, stage
+
+# The backplane depends on the slots, the sled (node model, heatsink), the chassis and the fab
+# rules; never on the printer. The fan keys are kept, as the backplane sits in front of the fans.
+PCB_DESIGN_KEYS = ("rack.", "node.", "slots.", "power.", "cooling.fan_count", "cooling.fan_size_mm", "pcb.")
+
+
+@stage("pcb.netlist", title="backplane netlist (SKiDL) and ERC", out_subdir="pcb",
+       design_keys=PCB_DESIGN_KEYS)
+def backplane_netlist(inp: StageInput) -> dict:
+    """Facts: part_count, parts, net_names, erc_errors, erc_warnings, erc_messages, files,
+    slot_pinout (with each pin's current, A) and pinout_problems."""
+    facts = netlist_mod.write_backplane_netlist(inp.design, inp.layout, inp.workdir)
+    facts["slot_pinout"] = pinout.as_table(inp.design)
+    facts["slot_supply_current_a"] = round(pinout.slot_supply_current_a(inp.design), 4)
+    facts["pinout_problems"] = pinout.validate_pinout()
+    return facts
+
+
+@stage("pcb.board", title="backplane board (pcbnew): placement, copper, fab rules",
+       needs=("pcb.netlist",), out_subdir="pcb", design_keys=PCB_DESIGN_KEYS)
+def backplane_board(inp: StageInput) -> dict:
+    """Facts: board file names, board_size_mm, holes and connectors (rack mm, read back from the
+    saved board), zones, and the fab rules applied."""
+    up = inp.upstream["pcb.netlist"]
+    path = board_mod.build_board(inp.design, inp.layout, up.path(up.facts["files"]["netlist"]), inp.workdir)
+    facts = board_mod.read_board_facts(inp.layout, path)
+    facts["files"] = {"board": path.name, "project": path.with_suffix(".kicad_pro").name,
+                      "rules": path.with_suffix(board_mod.RULES_SUFFIX).name}
+    facts["fab"] = inp.design["pcb.fab"]
+    facts["fab_rules"] = catalogue.fab(inp.design["pcb.fab"])
+    return facts
+
+
+@stage("pcb.drc", title="backplane DRC (kicad-cli)", needs=("pcb.board",), out_subdir="pcb",
+       design_keys=PCB_DESIGN_KEYS)
+def backplane_drc(inp: StageInput) -> dict:
+    """Facts: kicad-cli's DRC counts (violations, unconnected, by severity and type, the first
+    few in full) and the report's file name."""
+    up = inp.upstream["pcb.board"]
+    summary = drc_mod.run_drc(up.path(up.facts["files"]["board"]), inp.workdir / drc_mod.DRC_REPORT_FILE)
+    summary["report"] = drc_mod.DRC_REPORT_FILE
+    return summary
+
+
+@stage("pcb.fab", title="backplane Gerbers and drill files (KiKit)", needs=("pcb.board",), out_subdir="pcb",
+       design_keys=PCB_DESIGN_KEYS, for_checks=False)
+def backplane_fab(inp: StageInput) -> dict:
+    """Facts: the Gerber zip's name, size and contents."""
+    up = inp.upstream["pcb.board"]
+    preset = catalogue.fab(inp.design["pcb.fab"])["kikit_preset"]
+    facts = fab_mod.export_fab(up.path(up.facts["files"]["board"]), inp.workdir, preset,
+                               zip_name=fab_mod.GERBER_ZIP)
+    facts["kikit_preset"] = preset
+    return facts

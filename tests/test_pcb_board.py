@@ -1,0 +1,141 @@
+"""The backplane board with the real KiCad: placed from Layout, DRC-clean with the fab rules for
+1, 4, 10 (default) and 16 slots, deterministic, and pcb.drc catches boards broken on purpose."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from pcb import board as board_mod
+from pcb import netlist
+from pcb.drc import run_drc
+from rackplane.checks import FAIL, PASS, load_all, run_check
+from rackplane.context import BuildContext
+from rackplane.stages import STAGES, StageInput, Upstream
+from tests.pcb_helpers import run_stages, variant
+
+pytestmark = pytest.mark.slow
+
+PCB_STAGES = ("pcb.netlist", "pcb.board", "pcb.drc")
+SLOT_COUNTS = (10, 1, 4, 16)
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    """One build of the PCB stages per slot count, shared by every test here."""
+    out = {}
+    for count in SLOT_COUNTS:
+        design, layout = variant(slots__count=count)
+        out[count] = run_stages(design, layout, tmp_path_factory.mktemp(f"pcb{count}"), PCB_STAGES)
+    return out
+
+
+@pytest.mark.parametrize("count", SLOT_COUNTS)
+def test_board_is_drc_clean(builds, count):
+    ctx = builds[count]
+    drc = ctx.facts["pcb.drc"]
+    assert drc["violations"] == 0, drc["first"]
+    assert drc["unconnected"] == 0, drc["first"]
+    result = run_check(load_all()["pcb.drc"], ctx)
+    assert result.status == PASS, result.message
+
+
+@pytest.mark.parametrize("count", SLOT_COUNTS)
+def test_board_matches_layout(builds, count):
+    """Outline, holes and sockets read back from the saved board sit at Layout's numbers."""
+    ctx = builds[count]
+    layout, facts = ctx.layout, ctx.facts["pcb.board"]
+    bp = layout.backplane
+    assert facts["board_size_mm"] == pytest.approx([bp.x1 - bp.x0, bp.z1 - bp.z0], abs=1e-3)
+    holes = [c for h in facts["holes"] for c in (h["x_mm"], h["z_mm"])]
+    assert holes == pytest.approx([c for xz in layout.backplane_holes_xz_mm for c in xz], abs=1e-3)
+    assert all(h["d_mm"] == pytest.approx(layout.backplane_hole_d_mm) for h in facts["holes"])
+    sockets = {c["ref"]: c for c in facts["connectors"]}
+    for slot in layout.slots:
+        c = sockets[netlist.slot_ref(slot.index)]
+        assert (c["x_mm"], c["z_mm"]) == pytest.approx(
+            (slot.x_mm + layout.sled.connector_dx_mm, layout.sled.connector_z_mm), abs=1e-3)
+        assert c["side"] == "front"
+    power_in = sockets[netlist.INPUT_REF]
+    assert power_in["side"] == "rear"
+    assert bp.x0 < power_in["x_mm"] < bp.x1 and bp.z0 < power_in["z_mm"] < bp.z1
+
+
+def test_board_carries_the_fab_rules(builds):
+    import pcbnew
+
+    ctx = builds[10]
+    rules = ctx.facts["pcb.board"]["fab_rules"]
+    board = pcbnew.LoadBoard(str(ctx.path("pcb.board", ctx.facts["pcb.board"]["files"]["board"])))
+    ds = board.GetDesignSettings()
+    assert pcbnew.ToMM(ds.m_TrackMinWidth) == pytest.approx(rules["min_track_mm"])
+    assert pcbnew.ToMM(ds.m_MinClearance) == pytest.approx(rules["min_clearance_mm"])
+    assert pcbnew.ToMM(ds.m_CopperEdgeClearance) == pytest.approx(rules["min_copper_edge_clearance_mm"])
+    assert pcbnew.ToMM(ds.m_MinThroughDrill) == pytest.approx(rules["min_hole_mm"])
+    dru = ctx.path("pcb.board", ctx.facts["pcb.board"]["files"]["rules"]).read_text()
+    assert f"{rules['min_via_drill_mm']:g}mm" in dru
+
+
+def test_board_is_byte_identical_across_runs(builds, tmp_path):
+    ctx = builds[4]
+    net_path = ctx.path("pcb.netlist", netlist.NETLIST_FILE)
+    again = board_mod.build_board(ctx.design, ctx.layout, net_path, tmp_path)
+    first = ctx.path("pcb.board", board_mod.BOARD_FILE)
+    assert again.read_bytes() == first.read_bytes()
+
+
+def _broken_copy(ctx, tmp_path, edit) -> BuildContext:
+    """Copy a built board, change it with `edit(board)`, refill, run DRC; a context for pcb.drc."""
+    import pcbnew
+
+    src = ctx.path("pcb.board", board_mod.BOARD_FILE)
+    for sibling in src.parent.glob(src.stem + ".kicad_*"):
+        shutil.copy2(sibling, tmp_path / sibling.name)
+    path = tmp_path / src.name
+    board = pcbnew.LoadBoard(str(path))
+    edit(board)
+    pcbnew.SaveBoard(str(path), board)
+    board_mod.fill_zones(path)
+    facts = run_drc(path, tmp_path / "drc.json")
+    return BuildContext(ctx.design, ctx.layout, facts={"pcb.drc": facts}, stage_dirs={"pcb.drc": tmp_path})
+
+
+def test_drc_catches_a_socket_on_a_mounting_hole(builds, tmp_path):
+    ctx = builds[4]
+
+    def move_socket_onto_hole(board):
+        hole = board.FindFootprintByReference(netlist.hole_ref(1))
+        board.FindFootprintByReference(netlist.slot_ref(1)).SetPosition(hole.GetPosition())
+
+    result = run_check(load_all()["pcb.drc"], _broken_copy(ctx, tmp_path, move_socket_onto_hole))
+    assert result.status == FAIL
+    assert result.value > 0
+    assert netlist.slot_ref(1) in result.parts or netlist.hole_ref(1) in result.parts
+
+
+def test_drc_catches_a_missing_ground_pour(builds, tmp_path):
+    ctx = builds[4]
+
+    def remove_gnd_zone(board):
+        for zone in list(board.Zones()):
+            if zone.GetNetname() == "GND":
+                board.Remove(zone)
+
+    broken = _broken_copy(ctx, tmp_path, remove_gnd_zone)
+    assert broken.facts["pcb.drc"]["unconnected"] > 0
+    result = run_check(load_all()["pcb.drc"], broken)
+    assert result.status == FAIL
+    assert "unconnected" in result.message
+
+
+def test_fab_writes_gerbers_and_drill(builds, tmp_path):
+    ctx = builds[1]
+    spec = STAGES["pcb.fab"]
+    assert spec.for_checks is False
+    facts = spec.func(StageInput(ctx.design, ctx.layout, tmp_path,
+                                 {"pcb.board": Upstream(ctx.facts["pcb.board"], ctx.stage_dirs["pcb.board"])}))
+    assert (tmp_path / facts["gerber_zip"]).exists()
+    names = " ".join(facts["files"])
+    for layer in ("CuTop", "CuBottom", "EdgeCuts", "MaskTop", "PTH.drl", "NPTH.drl"):
+        assert layer in names
