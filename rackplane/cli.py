@@ -11,6 +11,8 @@ from pathlib import Path
 
 from rackplane import __version__
 
+LAYOUT_CHECKS = ("mech.slot_fit", "fan.fit")  # rules a generator cannot build around
+
 BUILD_EXAMPLE = """\
 examples:
   rackplane build                         # the default design into outputs/default/
@@ -67,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     if result.failed_stages:
         for name, why in sorted(result.failed_stages.items()):
             print(f"stage {name} failed: {why}", file=sys.stderr)
+        broken_rules = [r.id for r in result.results if r.status == "fail" and r.id in LAYOUT_CHECKS]
+        if broken_rules:
+            print(f"the design fails {', '.join(broken_rules)}: fix that first, the generators need "
+                  "a layout that fits", file=sys.stderr)
         print(f"build incomplete: previous outputs in {result.out_dir} left as they were", file=sys.stderr)
     else:
         print(f"report: {result.out_dir / 'report.json'} ({result.total_seconds:.1f} s)")

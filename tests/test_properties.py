@@ -1,5 +1,7 @@
 """Property: any parameter set either builds, or fails with a check failure or an input error,
-never a traceback."""
+never a traceback. A generator may give up only on a design that a layout check already fails
+(sleds that do not fit the body, fans that do not fit the chassis); its stage then reports an
+error result, never a pass."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 import rackplane.rack_checks  # noqa: F401 - registers mech.slot_fit
 from rackplane import catalogue
 from rackplane.checks import REGISTRY, run_check
-from rackplane.cli import main
+from rackplane.cli import LAYOUT_CHECKS, main
 from rackplane.context import BuildContext
 from rackplane.design import DesignError, design_from_table
 from rackplane.layout import compute_layout
@@ -62,10 +64,19 @@ def test_any_table_is_an_input_error_or_a_layout_with_a_verdict(table):
     assert result.status in ("pass", "fail"), result.message
 
 
+def smaller(table: dict) -> dict:
+    """Keep the real-tool runs to a size the suite can afford (the fast property covers the rest)."""
+    slots = table["slots"]
+    if isinstance(slots.get("count"), int) and not isinstance(slots["count"], bool):
+        slots["count"] = min(slots["count"], 12)
+    return table
+
+
+
 @pytest.mark.slow
 @settings(max_examples=4, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow,
                                                                 HealthCheck.function_scoped_fixture])
-@given(table=maybe_broken_tables())
+@given(table=maybe_broken_tables().map(smaller))
 def test_any_design_runs_through_the_real_pipeline(table, tmp_path_factory):
     folder = tmp_path_factory.mktemp("prop")
     path = folder / "design.toml"
@@ -81,5 +92,7 @@ def test_any_design_runs_through_the_real_pipeline(table, tmp_path_factory):
         return
     data = json.loads((out / "report.json").read_text())
     stage_errors = [s for s in data["stages"] if s["error"]]
-    assert not stage_errors, stage_errors
+    if stage_errors:  # only a design that already breaks a layout rule may defeat a generator
+        failed = {c["id"] for c in data["checks"] if c["status"] == "fail"}
+        assert failed & set(LAYOUT_CHECKS), stage_errors
     assert (code == 0) == all(c["status"] == "pass" for c in data["checks"])
