@@ -1,4 +1,8 @@
-"""The backplane's netlist, written with SKiDL from the pinout table and Layout.
+"""The backplane's power netlist (the board layout's input for now), with SKiDL, from the pinout and Layout.
+
+The full backplane and carrier circuits are in `pcb/backplane.py`, `pcb/carrier.py` and are written
+by `pcb/electrical.py` as backplane.net / carrier.net; this thin netlist (backplane_power.net) stays
+the input of `pcb/board.py` until the board layout places the full circuit (issue 5).
 
 Parts (reference designators are stable across designs so that boards and reports agree):
 
@@ -31,9 +35,11 @@ from rackplane import catalogue
 
 FOOTPRINT_DIR = Path("/usr/share/kicad/footprints")
 INPUT_REF = "J100"
-NETLIST_FILE = "backplane.net"
-PARTS_FILE = "backplane_parts.json"
-ERC_FILE = "backplane_erc.txt"
+# The board layout (pcb/board.py) reads this thin power netlist (slot sockets, input, holes) until it
+# places the full circuit (issue 5); the full backplane and carrier netlists come from pcb/electrical.py.
+NETLIST_FILE = "backplane_power.net"
+PARTS_FILE = "backplane_power_parts.json"
+ERC_FILE = "backplane_power_erc.txt"
 SOURCE_NAME = "rackplane pcb/netlist.py"
 
 

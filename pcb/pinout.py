@@ -14,9 +14,11 @@ Choices, with their reasons:
   carrier forced in upside down cannot short the 12 V rail. A mirror (row swap, n <-> n +/- 1)
   maps VIN onto VIN and GND onto GND. `rotation_hazards()` proves both for any table.
 * **Signals** are 3.3 V logic, named from the carrier's point of view for the Pi's GPIO:
-  UART0 (GPIO14 TXD / GPIO15 RXD, header pins 8 / 10), the management I2C bus, presence
-  (strapped to GND on the carrier, pulled up on the backplane), power enable and power good for
-  the carrier's buck converter, and a shutdown request to the Pi.
+  UART0 (GPIO14 TXD / GPIO15 RXD, header pins 8 / 10), the Pi's I2C1 (GPIO2 / GPIO3, header
+  pins 3 / 5: slot 1's joins the management bus through a jumper), and presence (strapped to GND
+  on the carrier, pulled up on the backplane). Slot power is switched by the backplane's eFuse, so
+  the carrier needs no enable line; pins 10, 15 and 16 are spares (a 5-signal slot keeps the I/O
+  expander count at 4 signals per slot: 8 TCA9555 serve the 32-slot maximum).
 
 Currents: supply and return pins share the slot current equally (`pin_currents_a`); signal pins
 carry at most 16 mA, the Pi's per-GPIO limit (raspberrypi/documentation power-supplies.adoc and
@@ -25,7 +27,7 @@ gpio-on-raspberry-pi.adoc, engineering-data 2.4).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rackplane import catalogue
 
@@ -55,6 +57,12 @@ class SlotPin:
     kind: str
     direction: str
     function: str
+    pi_pin: int | None = None  # the Pi header pin the carrier routes this signal to
+
+    @property
+    def side(self) -> str:
+        """Connector side (row): "a" for odd pins, "b" for even pins (KiCad odd/even numbering)."""
+        return "a" if self.number % 2 else "b"
 
 
 SLOT_PINOUT: tuple[SlotPin, ...] = (
@@ -67,13 +75,13 @@ SLOT_PINOUT: tuple[SlotPin, ...] = (
     SlotPin(7, "GND", RETURN, NONE, "ground return"),
     SlotPin(8, "GND", RETURN, NONE, "ground return"),
     SlotPin(9, "PRESENT_N", SIGNAL, TO_BACKPLANE, "presence: strapped to GND on the carrier"),
-    SlotPin(10, "PWR_EN", SIGNAL, TO_CARRIER, "enable of the carrier's 5.1 V buck converter"),
-    SlotPin(11, "UART_TX", SIGNAL, TO_BACKPLANE, "Pi UART0 TXD (GPIO14, header pin 8)"),
-    SlotPin(12, "UART_RX", SIGNAL, TO_CARRIER, "Pi UART0 RXD (GPIO15, header pin 10)"),
-    SlotPin(13, "I2C_SDA", SIGNAL, BIDIR, "management I2C data"),
-    SlotPin(14, "I2C_SCL", SIGNAL, BIDIR, "management I2C clock"),
-    SlotPin(15, "PGOOD", SIGNAL, TO_BACKPLANE, "carrier 5.1 V power good (open drain)"),
-    SlotPin(16, "SHUTDOWN_REQ", SIGNAL, TO_CARRIER, "request a clean shutdown from the Pi"),
+    SlotPin(10, "RESERVED", RESERVED, NONE, "spare: unconnected on both boards"),
+    SlotPin(11, "UART_TX", SIGNAL, TO_BACKPLANE, "Pi UART0 TXD (GPIO14, header pin 8)", pi_pin=8),
+    SlotPin(12, "UART_RX", SIGNAL, TO_CARRIER, "Pi UART0 RXD (GPIO15, header pin 10)", pi_pin=10),
+    SlotPin(13, "I2C_SDA", SIGNAL, BIDIR, "management I2C data (GPIO2, header pin 3)", pi_pin=3),
+    SlotPin(14, "I2C_SCL", SIGNAL, BIDIR, "management I2C clock (GPIO3, header pin 5)", pi_pin=5),
+    SlotPin(15, "RESERVED", RESERVED, NONE, "spare: unconnected on both boards"),
+    SlotPin(16, "RESERVED", RESERVED, NONE, "spare: unconnected on both boards"),
     SlotPin(17, "RESERVED", RESERVED, NONE, "unconnected: lands on VIN if the carrier is reversed"),
     SlotPin(18, "RESERVED", RESERVED, NONE, "unconnected: lands on VIN if the carrier is reversed"),
     SlotPin(19, "RESERVED", RESERVED, NONE, "unconnected: lands on VIN if the carrier is reversed"),
@@ -148,6 +156,54 @@ def pin_currents_a(slot_current_a: float, pinout: tuple[SlotPin, ...] = SLOT_PIN
 def as_table(design=None) -> list[dict]:
     """The pinout as rows for reports and facts; with a design, each pin's current in A."""
     currents = pin_currents_a(slot_supply_current_a(design)) if design is not None else {}
-    return [{"pin": p.number, "net": p.net, "kind": p.kind, "direction": p.direction,
-             "function": p.function, **({"current_a": round(currents[p.number], 4)} if currents else {})}
+    return [{"pin": p.number, "side": p.side, "net": p.net, "kind": p.kind, "direction": p.direction,
+             "pi_pin": p.pi_pin, "function": p.function, **({"current_a": round(currents[p.number], 4)} if currents else {})}
             for p in SLOT_PINOUT]
+
+
+PI_POWER_PINS = (2, 4)          # 5 V in (raspberrypi/hats designguide.md; engineering-data 2.3)
+PI_3V3_PINS = (1, 17)           # never driven by an add-on board
+PI_GROUND_PINS = (6, 9, 14, 20, 25, 30, 34, 39)  # engineering-data 2.4
+
+
+def backplane_net(pin: SlotPin, slot_index: int) -> str | None:
+    """The backplane net that `pin` of slot `slot_index` connects to (None: unconnected there).
+
+    Supply pins take the slot's fused rail ``S<n>_VIN`` (the eFuse output), return pins ``GND``;
+    signals are prefixed with the slot (``S3_UART_TX``). The I2C pins join the management bus only on
+    slot 1 (through the master jumper); on other slots they stay unconnected."""
+    if pin.kind == SUPPLY:
+        return f"S{slot_index}_VIN"
+    if pin.kind == RETURN:
+        return "GND"
+    if pin.kind == RESERVED:
+        return None
+    if pin.net.startswith("I2C_") and slot_index != 1:
+        return None
+    return f"S{slot_index}_{pin.net}"
+
+
+def mating_map(pinout: tuple[SlotPin, ...] = SLOT_PINOUT, how: str = "straight") -> dict[int, int]:
+    """Carrier pin -> backplane pin when the two connectors mate. "straight" is the real part (pin n
+    meets pin n); "mirrored" swaps the rows (a footprint placed on the wrong side); "rotated" turns
+    the carrier by 180 degrees. The faulty maps are for tests and the hazard analysis."""
+    n_pins = len(pinout)
+    if how == "straight":
+        return {p.number: p.number for p in pinout}
+    if how == "mirrored":
+        return {p.number: p.number + 1 if p.number % 2 else p.number - 1 for p in pinout}
+    if how == "rotated":
+        return {p.number: n_pins + 1 - p.number for p in pinout}
+    raise ValueError(f"unknown mating {how!r}")
+
+
+def shifted(pinout: tuple[SlotPin, ...] = SLOT_PINOUT, by: int = 1) -> tuple[SlotPin, ...]:
+    """The table with every function moved `by` pins along (a pinout shifted by one, for tests)."""
+    n = len(pinout)
+    return tuple(replace(p, number=(p.number - 1 + by) % n + 1) for p in pinout)
+
+
+def supply_ground_swapped(pinout: tuple[SlotPin, ...] = SLOT_PINOUT) -> tuple[SlotPin, ...]:
+    """The table with the supply and return pins exchanged (for tests)."""
+    swap = {SUPPLY: (RETURN, "GND"), RETURN: (SUPPLY, "VIN")}
+    return tuple(replace(p, kind=swap[p.kind][0], net=swap[p.kind][1]) if p.kind in swap else p for p in pinout)

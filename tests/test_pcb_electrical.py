@@ -1,0 +1,160 @@
+"""The full backplane and carrier circuits with the real SKiDL: ERC-clean for several designs,
+deterministic, part counts that follow the slot count, and the electrical checks each catching a
+deliberately faulty pinout or design."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import dataclasses
+
+import pytest
+
+from pcb import backplane, electrical, pinout, values
+from rackplane.checks import FAIL, PASS, load_all, run_check
+from rackplane.context import BuildContext
+from tests.pcb_helpers import variant
+
+DESIGNS = {"default": {}, "pi5": {"node__model": "pi5"}, "one": {"slots__count": 1},
+           "four": {"slots__count": 4}, "sixteen": {"slots__count": 16}}
+
+
+@pytest.fixture(scope="module")
+def boards(tmp_path_factory):
+    """Both boards written once per design; shared by the tests here."""
+    out = {}
+    for name, changes in DESIGNS.items():
+        design, layout = variant(**changes)
+        workdir = tmp_path_factory.mktemp(name)
+        out[name] = (design, layout, workdir, electrical.write_boards(design, layout, workdir))
+    return out
+
+
+def ctx_of(design, layout, facts) -> BuildContext:
+    return BuildContext(design, layout, facts={"pcb.netlist": facts})
+
+
+def run(check_id, ctx):
+    return run_check(load_all()[check_id], ctx)
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_both_boards_pass_erc(boards, name):
+    _, _, _, facts = boards[name]
+    for board in ("backplane", "carrier"):
+        assert facts["erc"][board]["errors"] == 0, facts["erc"][board]["messages"]
+
+
+@pytest.mark.parametrize("name", DESIGNS)
+def test_checks_pass(boards, name):
+    design, layout, _, facts = boards[name]
+    for cid in ("pin.mating", "pin.current", "pcb.values", "pcb.i2c"):
+        result = run(cid, ctx_of(design, layout, facts))
+        assert result.status == PASS, result.message
+
+
+def test_every_part_has_value_footprint_mpn_and_group(boards):
+    _, _, workdir, facts = boards["default"]
+    for part in facts["backplane_parts"] + facts["carrier_parts"]:
+        assert part["value"] and ":" in part["footprint"] and part["mpn"] and part["group"], part
+    groups = {p["group"] for p in facts["backplane_parts"]}
+    assert {"power_in", "mgmt", "mount", "slot:1", "slot:10"} <= groups
+    rows = list(csv.DictReader((workdir / electrical.BACKPLANE_BOM).open()))
+    assert sum(int(r["quantity"]) for r in rows) == facts["backplane_part_count"]
+    assert set(rows[0]) == {"references", "value", "footprint", "mpn", "lcsc", "quantity"}
+
+
+def test_part_count_grows_with_slots(boards):
+    counts = {n: boards[k][3] for n, k in ((1, "one"), (4, "four"), (16, "sixteen"))}
+    per_slot = counts[1]["backplane_group_counts"]["slot:1"]
+    assert per_slot >= 8  # socket, eFuse, ILIM, dV/dt, UVLO x2, fault and presence pull-ups, LED, resistor
+    for a, b in ((1, 4), (4, 16)):
+        assert counts[b]["backplane_part_count"] - counts[a]["backplane_part_count"] >= (b - a) * per_slot
+    for n, facts in counts.items():
+        assert facts["expander_count"] == -(-4 * n // 16) == backplane.expander_count(n)
+
+
+def test_netlists_are_identical_across_runs(boards, tmp_path):
+    design, layout, workdir, _ = boards["four"]
+    electrical.write_boards(design, layout, tmp_path)
+    for name in (electrical.BACKPLANE_NET, electrical.CARRIER_NET, electrical.BACKPLANE_BOM):
+        assert (tmp_path / name).read_bytes() == (workdir / name).read_bytes(), name
+
+
+def test_pi5_buck_and_fuse(boards):
+    _, _, _, facts = boards["pi5"]
+    computed = {c["part"]: c for c in facts["computed"]}
+    assert computed["R_FB_TOP"]["achieved"] == pytest.approx(5.1, rel=0.01)
+    assert computed["R_ILIM"]["achieved"] >= facts["power"]["slot_current_a"] * 1.25
+    assert values.e_series(53750, "E96") == 53600
+
+
+def test_pin_mating_catches_a_mirrored_connector(boards):
+    design, layout, _, facts = boards["four"]
+    check = load_all()["pin.mating"].func
+    result = check(ctx_of(design, layout, facts), mating=pinout.mating_map(how="mirrored"))
+    assert result.status == FAIL
+    assert "Pi pin 8 (GPIO14 UART0 TX) reaches ['S1_UART_RX']" in result.message
+
+
+@pytest.mark.parametrize("fault, named", [
+    (pinout.shifted, "Pi pin 2 (5V) reaches ['GND', 'S1_VIN']"),
+    (pinout.supply_ground_swapped, "Pi pin 2 (5V) reaches ['GND'], intended ['S1_VIN']"),
+])
+def test_pin_mating_catches_a_faulty_carrier_pinout(boards, tmp_path, fault, named):
+    design, layout, _, _ = boards["one"]
+    facts = electrical.write_boards(design, layout, tmp_path, carrier_pinout=fault())
+    result = run("pin.mating", ctx_of(design, layout, facts))
+    assert result.status == FAIL
+    assert named in result.message
+    assert result.parts == ["J1"]
+
+
+def test_pin_current_catches_an_overloaded_pin(boards):
+    design, layout, _, facts = boards["pi5"]
+    bad = copy.deepcopy(facts)
+    bad["slot_pinout"] = pinout.as_table(design)
+    bad["slot_pinout"][0]["current_a"] = 1.2  # one supply pin carrying too much (rated 3 A x 0.5 / 1.5)
+    result = run("pin.current", ctx_of(design, layout, bad))
+    assert result.status == FAIL and "pin 1 (VIN)" in result.message
+
+
+def test_pcb_values_catches_a_value_off_target(boards):
+    design, layout, _, facts = boards["default"]
+    bad = copy.deepcopy(facts)
+    fb = next(c for c in bad["computed"] if c["part"] == "R_FB_TOP")
+    fb["achieved"] = 0.8 * (1 + 56.2e3 / 10e3)  # 56.2k instead of 53.6k: 5.30 V
+    result = run("pcb.values", ctx_of(design, layout, bad))
+    assert result.status == FAIL and "R_FB_TOP" in result.parts
+
+
+def test_pcb_i2c_catches_an_address_clash_and_a_slow_bus(boards):
+    design, layout, _, facts = boards["default"]
+    bad = copy.deepcopy(facts)
+    bad["i2c"]["devices"][1]["address"] = bad["i2c"]["devices"][0]["address"]
+    result = run("pcb.i2c", ctx_of(design, layout, bad))
+    assert result.status == FAIL and "U10" in result.parts and "U11" in result.parts
+    slow = copy.deepcopy(facts)
+    slow["i2c"]["bus"]["rise_time_s"] = 0.8473 * 10e3 * 200e-12  # 10 kOhm on 200 pF
+    assert run("pcb.i2c", ctx_of(design, layout, slow)).status == FAIL
+
+
+def test_power_budget_states_the_supply_and_catches_an_undersized_input(boards):
+    design, layout, _, facts = boards["default"]
+    ok = run("power.budget", ctx_of(design, layout, facts))
+    assert ok.status == PASS and "supply to buy: 12 V" in ok.message
+    big = boards["sixteen"]
+    design16, layout16 = variant(slots__count=16, node__model="pi5")
+    facts16 = copy.deepcopy(big[3])
+    facts16["power"].update(electrical.power_budget(design16, layout16))
+    result = run("power.budget", ctx_of(design16, layout16, facts16))
+    assert result.status == FAIL and "J100" in result.parts
+
+
+def test_erc_catches_a_pinout_short_on_the_full_backplane(tmp_path):
+    design, layout = variant(slots__count=2)
+    gnd_pin = pinout.pins_of_kind(pinout.RETURN)[0]
+    supply = pinout.pins_of_kind(pinout.SUPPLY)[0]
+    bad = pinout.SLOT_PINOUT + (dataclasses.replace(supply, number=gnd_pin.number),)
+    facts = electrical.write_boards(design, layout, tmp_path, slot_pinout=bad)
+    assert facts["erc"]["backplane"]["errors"] >= 1
