@@ -23,10 +23,13 @@ in a fixed order, so the same parameters give a byte-identical .kicad_pcb.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pcb import coords
+from pcb import coords, place, route
 from pcb import netlist as netlist_mod
 from rackplane import catalogue
 
@@ -42,6 +45,37 @@ THERMAL_SPOKE_MM = 0.5
 SILK_TEXT_MM = 1.5               # slot number height
 SILK_TEXT_LINE_MM = 0.2          # stroke, above the fab's minimum silk line width
 PLACEMENT_CLEARANCE_MM = 1.0     # courtyard to courtyard when the input terminal is placed
+TITLE_TEXT_MM = 1.2               # board name, version and design hash
+PLAN_FILE = "backplane_plan.json"
+
+# Groups of the netlist's parts (the pcb.netlist stage's facts name them).
+GROUP_SLOT, GROUP_MGMT, GROUP_POWER_IN, GROUP_MOUNT = "slot:", "mgmt", "power_in", "mount"
+
+# Power distribution: the 12 V rail (VIN) is a solid F.Cu pour in a band along the top edge,
+# above the slot sockets; ground (GND) is a solid B.Cu pour over the whole board, kept unbroken
+# in the same band. No other net may enter the band, so both pours are continuous along the
+# board; every VIN and GND pad is joined to the band by its own track (the pours are not
+# trusted for connectivity elsewhere). The band's height is what is left above the sockets.
+BAND_NET_F, BAND_NET_B = "VIN", "GND"
+BAND_NETS = {BAND_NET_F: route.F_LAYER, BAND_NET_B: route.B_LAYER}
+BAND_EDGE_INSET_MM = 0.2          # band starts this far inside the copper-to-edge clearance
+BAND_GAP_MM = 0.6                 # band to the top of the sockets' courtyards
+MIN_BAND_HEIGHT_MM = 4.0
+BAND_TARGET_INSET_MM = 0.5        # a track must end this far inside the band
+BAND_TARGET_HALF_WIDTH_MM = 6.0   # stretch of band a pad may reach, either side of the pad
+
+# Routing (mm). The grid and its clearance margins are in pcb.route.
+GRID_MM = 0.1
+SIGNAL_TRACK_MM = 0.25
+SIGNAL_CLEARANCE_MM = 0.2         # above the fab's 0.127 mm: cheaper yield, room for the grid
+MGMT_POWER_TRACK_MM = 0.5         # management parts' supply pins (tens of mA)
+VIA_MARGIN_MM = 0.1               # vias this much above the fab's minimum drill and diameter
+HOLE_CLEARANCE_MM = 0.5           # copper to unplated mounting holes
+
+# Placement (mm).
+PART_GAP_MM = 1.5                 # courtyard to courtyard: room for a track and its clearances between parts
+CELL_MARGIN_MM = 0.5
+MIN_COLUMN_MM = 3.0               # narrowest free column worth packing parts into
 
 
 def _pcbnew():
@@ -157,7 +191,9 @@ def _add_rect(board, layer, u0: float, v0: float, u1: float, v1: float, width_mm
     board.Add(shape)
 
 
-def _add_zone(board, net, layer, width_mm: float, height_mm: float, name: str) -> None:
+def _add_zone(board, net, layer, rect: place.Rect, name: str, solid: bool = False) -> None:
+    """A copper zone of `net` over `rect` (board mm); `solid` joins pads fully (power), else by
+    thermal spokes. Islands without a pad or via of the net are removed by the filler."""
     pcbnew = _pcbnew()
     zone = pcbnew.ZONE(board)
     zone.SetLayer(layer)
@@ -165,31 +201,174 @@ def _add_zone(board, net, layer, width_mm: float, height_mm: float, name: str) -
     zone.SetZoneName(name)
     outline = zone.Outline()
     outline.NewOutline()
-    for u, v in ((0, 0), (width_mm, 0), (width_mm, height_mm), (0, height_mm)):
+    for u, v in ((rect.u0, rect.v0), (rect.u1, rect.v0), (rect.u1, rect.v1), (rect.u0, rect.v1)):
         outline.Append(mm(u), mm(v))
     zone.SetLocalClearance(mm(ZONE_CLEARANCE_MM))
     zone.SetMinThickness(mm(ZONE_MIN_WIDTH_MM))
-    zone.SetPadConnection(pcbnew.ZONE_CONNECTION_THERMAL)
+    zone.SetPadConnection(pcbnew.ZONE_CONNECTION_FULL if solid else pcbnew.ZONE_CONNECTION_THERMAL)
     zone.SetThermalReliefGap(mm(THERMAL_GAP_MM))
     zone.SetThermalReliefSpokeWidth(mm(THERMAL_SPOKE_MM))
+    zone.SetIslandRemovalMode(pcbnew.ISLAND_REMOVAL_MODE_ALWAYS)
     board.Add(zone)
 
 
-def _add_text(board, layer, text: str, u_mm: float, v_mm: float) -> None:
+def _add_text(board, layer, text: str, u_mm: float, v_mm: float, mirrored: bool = False,
+              size_mm: float = SILK_TEXT_MM):
     pcbnew = _pcbnew()
     item = pcbnew.PCB_TEXT(board)
     item.SetText(text)
     item.SetLayer(layer)
-    item.SetTextSize(pcbnew.VECTOR2I(mm(SILK_TEXT_MM), mm(SILK_TEXT_MM)))
+    item.SetTextSize(pcbnew.VECTOR2I(mm(size_mm), mm(size_mm)))
     item.SetTextThickness(mm(SILK_TEXT_LINE_MM))
+    item.SetMirrored(mirrored)
     item.SetPosition(point(u_mm, v_mm))
     board.Add(item)
+    return item
 
 
-def build_board(design, layout, netlist_path: Path, workdir: Path) -> Path:
-    """Make `workdir/backplane.kicad_pcb` (with its .kicad_pro and .kicad_dru) from the netlist.
+@dataclass(frozen=True)
+class PartSpec:
+    """One part of a board's netlist: reference, value, footprint ("Lib:Name") and group
+    (``slot:<n>``, ``mgmt``, ``power_in``, ``mount``)."""
 
-    Raises ValueError when the input terminal finds no free stretch of board.
+    ref: str
+    value: str
+    footprint: str
+    group: str
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    """What a board is made from: its parts and its nets (name -> ((ref, pad), ...))."""
+
+    parts: tuple[PartSpec, ...]
+    nets: dict
+
+
+def infer_group(ref: str) -> str:
+    """Group of a part of the slice-1 backplane netlist, which records none: J<n> are slot n's
+    sockets, the input terminal is power_in, H<k> mounting holes."""
+    if ref == netlist_mod.INPUT_REF:
+        return GROUP_POWER_IN
+    if ref.startswith("H"):
+        return GROUP_MOUNT
+    if ref.startswith("J") and ref[1:].isdigit():
+        return f"{GROUP_SLOT}{int(ref[1:])}"
+    return GROUP_MGMT
+
+
+def spec_from_netlist(netlist_path: Path, part_facts=None) -> BoardSpec:
+    """The board spec of a netlist file; groups from the netlist stage's per-part facts when it
+    records them (a list of {ref, group, ...}), else inferred from the references."""
+    parts, nets = netlist_mod.read_netlist(netlist_path)
+    groups = {}
+    if isinstance(part_facts, list):
+        groups = {p["ref"]: p["group"] for p in part_facts if isinstance(p, dict) and "group" in p}
+    specs = tuple(PartSpec(p.ref, p.value, p.footprint, groups.get(p.ref, infer_group(p.ref))) for p in parts)
+    return BoardSpec(specs, {n.name: tuple(n.pins) for n in nets})
+
+
+def _natural(ref: str) -> tuple:
+    head = ref.rstrip("0123456789")
+    tail = ref[len(head):]
+    return (head, int(tail) if tail else 0)
+
+
+def slot_of(group: str) -> int | None:
+    return int(group[len(GROUP_SLOT):]) if group.startswith(GROUP_SLOT) else None
+
+
+def design_hash(design) -> str:
+    """Short hash (8 hex digits) of the resolved design values: printed on the silkscreen so a
+    board in hand can be matched with the parameters that made it."""
+    blob = json.dumps(design.values, sort_keys=True, default=list)
+    return hashlib.sha256(blob.encode()).hexdigest()[:8]
+
+
+def net_rules(design, fab: dict) -> dict:
+    """Track rules per current class (mm): signal, slot supply and management supply.
+
+    The slot supply width is IPC-2221's external-layer width for the slot current at the
+    allowed rise (`pcb.copper`), rounded up to 0.05 mm."""
+    from pcb import copper, pinout
+
+    via_drill = fab["min_via_drill_mm"] + VIA_MARGIN_MM
+    via_d = max(fab["min_via_diameter_mm"], via_drill + 2 * fab["min_annular_ring_mm"]) + VIA_MARGIN_MM
+    clearance = max(fab["min_clearance_mm"], SIGNAL_CLEARANCE_MM)
+    slot_w = copper.ipc2221_width_mm(pinout.slot_supply_current_a(design), copper.ALLOWED_RISE_K,
+                                     fab["copper_oz"], external=True)
+    slot_w = math.ceil(slot_w / 0.05) * 0.05
+    return {
+        "signal": route.NetRule(max(SIGNAL_TRACK_MM, fab["min_track_mm"]), clearance, via_d, via_drill),
+        "slot_power": route.NetRule(max(slot_w, SIGNAL_TRACK_MM), clearance, via_d, via_drill),
+        "mgmt_power": route.NetRule(MGMT_POWER_TRACK_MM, clearance, via_d, via_drill),
+    }
+
+
+def _footprint_box(fp) -> place.Rect:
+    """The footprint's courtyard box (else its body box) relative to its origin, mm."""
+    pcbnew = _pcbnew()
+    fp.BuildCourtyardCaches()
+    box = None
+    for layer in (pcbnew.F_CrtYd, pcbnew.B_CrtYd):
+        cy = fp.GetCourtyard(layer)
+        if cy.OutlineCount():
+            b = cy.BBox()
+            box = (b.GetLeft(), b.GetTop(), b.GetRight(), b.GetBottom()) if box is None else \
+                (min(box[0], b.GetLeft()), min(box[1], b.GetTop()), max(box[2], b.GetRight()), max(box[3], b.GetBottom()))
+    if box is None:
+        b = fp.GetBoundingBox(False)
+        box = (b.GetLeft(), b.GetTop(), b.GetRight(), b.GetBottom())
+    o = fp.GetPosition()
+    return place.Rect(pcbnew.ToMM(box[0] - o.x), pcbnew.ToMM(box[1] - o.y),
+                      pcbnew.ToMM(box[2] - o.x), pcbnew.ToMM(box[3] - o.y))
+
+
+def _pad_terminal(pad) -> route.Terminal:
+    """The routing terminal of a pad: cells within a quarter of its smaller size of its centre
+    (always inside the copper, whatever the pad's shape)."""
+    pcbnew = _pcbnew()
+    pos = pad.GetPosition()
+    bb = pad.GetBoundingBox()
+    half = min(pcbnew.ToMM(bb.GetWidth()), pcbnew.ToMM(bb.GetHeight())) / 4
+    layers = tuple(layer for layer, kic in ((route.F_LAYER, pcbnew.F_Cu), (route.B_LAYER, pcbnew.B_Cu))
+                   if pad.IsOnLayer(kic))
+    return route.Terminal(pcbnew.ToMM(pos.x), pcbnew.ToMM(pos.y), half, half, layers)
+
+
+def _mark_pad(grid: route.Grid, pad, net_id: int) -> None:
+    pcbnew = _pcbnew()
+    for layer, kic in ((route.F_LAYER, pcbnew.F_Cu), (route.B_LAYER, pcbnew.B_Cu)):
+        if pad.IsOnLayer(kic):
+            bb = pad.GetBoundingBox()
+            grid.mark_box(net_id, (layer,), pcbnew.ToMM(bb.GetLeft()), pcbnew.ToMM(bb.GetTop()),
+                          pcbnew.ToMM(bb.GetRight()), pcbnew.ToMM(bb.GetBottom()))
+    if pad.GetAttribute() == pcbnew.PAD_ATTRIB_NPTH or pad.HasHole():
+        pos = pad.GetPosition()
+        r = pcbnew.ToMM(max(pad.GetDrillSize().x, pad.GetDrillSize().y)) / 2
+        if pad.GetAttribute() == pcbnew.PAD_ATTRIB_NPTH:
+            grid.mark_disc(route.BLOCKED, (route.F_LAYER, route.B_LAYER), pcbnew.ToMM(pos.x), pcbnew.ToMM(pos.y),
+                           r + HOLE_CLEARANCE_MM)
+
+
+@dataclass
+class Plan:
+    """Where things went on the backplane (board mm): the facts the stages report."""
+
+    band: place.Rect
+    cells: dict = field(default_factory=dict)       # slot index -> Rect
+    routed_nets: int = 0
+    template_nets: int = 0
+    segments: int = 0
+    vias: int = 0
+
+
+def build_board(design, layout, netlist_path: Path, workdir: Path, spec: BoardSpec | None = None,
+                part_facts=None) -> Path:
+    """Make `workdir/backplane.kicad_pcb` (with its .kicad_pro and .kicad_dru), placed and routed.
+
+    `spec` overrides the netlist file (tests use it for synthetic netlists). Raises ValueError
+    when parts find no room and route.RouteError when a net cannot be routed.
     """
     pcbnew = _pcbnew()
     workdir = Path(workdir)
@@ -197,74 +376,387 @@ def build_board(design, layout, netlist_path: Path, workdir: Path) -> Path:
     board_path = workdir / BOARD_FILE
     for stale in workdir.glob("backplane.kicad_p*"):
         stale.unlink()
-    parts, nets_in = netlist_mod.read_netlist(netlist_path)
+    spec = spec or spec_from_netlist(netlist_path, part_facts)
     fab = catalogue.fab(design["pcb.fab"])
     width_mm, height_mm = coords.board_size_mm(layout)
+    rules = net_rules(design, fab)
 
     pcbnew.KIID.SeedGenerator(UUID_SEED)
     board = pcbnew.NewBoard(str(board_path))
     apply_fab_rules(board, fab)
     _add_rect(board, pcbnew.Edge_Cuts, 0.0, 0.0, width_mm, height_mm, EDGE_LINE_WIDTH_MM)
 
-    # Footprints, in netlist (reference) order.
     footprints = {}
-    templates = {}  # one library read per footprint name (a read is about 0.1 s)
-    for part in sorted(parts, key=lambda p: (p.ref[0], int(p.ref[1:]))):
+    templates = {}
+    part_by_ref = {p.ref: p for p in spec.parts}
+    for part in sorted(spec.parts, key=lambda p: _natural(p.ref)):
         if part.footprint not in templates:
             templates[part.footprint] = _load_footprint(part.footprint)
-        fp = templates[part.footprint].Duplicate()  # fresh UUIDs for every copy
+        fp = templates[part.footprint].Duplicate()
         fp.SetReference(part.ref)
         fp.SetValue(part.value)
         board.Add(fp)
         footprints[part.ref] = fp
 
-    # Mounting holes and slot sockets at Layout's positions.
+    nets = {}
+    for name in sorted(spec.nets):
+        info = pcbnew.NETINFO_ITEM(board, name)
+        board.Add(info)
+        nets[name] = info
+        for ref, number in spec.nets[name]:
+            for pad in footprints[ref].Pads():
+                if pad.GetNumber() == str(number):
+                    pad.SetNet(info)
+
+    plan = _place(design, layout, board, spec, footprints, fab)
+    routed = _route(layout, board, spec, footprints, part_by_ref, plan, rules, fab)
+    for seg in routed.segments:
+        _add_track(board, nets[seg.net], seg)
+    for via in routed.vias:
+        _add_via(board, nets[via.net], via)
+    plan.segments, plan.vias = len(routed.segments), len(routed.vias)
+
+    if BAND_NET_F in nets:
+        _add_zone(board, nets[BAND_NET_F], pcbnew.F_Cu, plan.band, BAND_NET_F, solid=True)
+    if BAND_NET_B in nets:
+        _add_zone(board, nets[BAND_NET_B], pcbnew.B_Cu, place.Rect(0.0, 0.0, width_mm, height_mm), BAND_NET_B,
+                  solid=True)
+    _add_board_labels(design, layout, board, plan, fab)
+    pcbnew.SaveBoard(str(board_path), board)
+    board_path.with_suffix(RULES_SUFFIX).write_text(fab_rules_text(fab))
+    write_project(board_path, fab, rules)
+    fill_zones(board_path)
+    (workdir / PLAN_FILE).write_text(json.dumps(_plan_facts(plan), indent=1, sort_keys=True) + "\n")
+    return board_path
+
+
+def _plan_facts(plan: Plan) -> dict:
+    r = lambda x: round(x, 4)  # noqa: E731
+    return {
+        "power_band_mm": [r(plan.band.u0), r(plan.band.v0), r(plan.band.u1), r(plan.band.v1)],
+        "cells_mm": {str(k): [r(c.u0), r(c.v0), r(c.u1), r(c.v1)] for k, c in sorted(plan.cells.items())},
+        "routed_nets": plan.routed_nets,
+        "template_nets": plan.template_nets,
+        "segments": plan.segments,
+        "vias": plan.vias,
+    }
+
+
+def _place(design, layout, board, spec: BoardSpec, footprints: dict, fab: dict) -> Plan:
+    """Holes and sockets at Layout's numbers; the power band above the sockets; each slot's
+    parts in one cell template beside its socket, repeated identically; the management and
+    power-input parts packed into the free columns between cells, nearest the middle first."""
+    pcbnew = _pcbnew()
+    width_mm, height_mm = coords.board_size_mm(layout)
+    edge = fab["min_copper_edge_clearance_mm"]
     for k, (x, z) in enumerate(layout.backplane_holes_xz_mm, start=1):
         hole = footprints[netlist_mod.hole_ref(k)]
         hole.SetPosition(point(*coords.board_uv_mm(layout, x, z)))
-        hole.Reference().SetVisible(False)  # its text would fall off the board's edge
+        hole.Reference().SetVisible(False)
+    socket_boxes = {}
     for slot in layout.slots:
         fp = footprints[netlist_mod.slot_ref(slot.index)]
         du, dv = _pad_centroid_mm(fp)
         u, v = coords.slot_connector_uv_mm(layout, slot)
         fp.SetPosition(point(u - du, v - dv))
-        fp.Reference().SetVisible(False)  # the slot number beside it says which slot it is
+        fp.Reference().SetVisible(False)
+        socket_boxes[slot.index] = _footprint_box(fp).shifted(u - du, v - dv)
+    top_socket_v = min(b.v0 for b in socket_boxes.values())
+    band = place.Rect(0.0, edge + BAND_EDGE_INSET_MM, width_mm, top_socket_v - BAND_GAP_MM)
+    if band.height_mm < MIN_BAND_HEIGHT_MM:
+        raise ValueError(f"the power band above the slot sockets is {band.height_mm:.1f} mm high, less than "
+                         f"{MIN_BAND_HEIGHT_MM} mm: grow frame.toml chassis.backplane_height_mm")
+    plan = Plan(band=band)
+    hole_r = layout.backplane_hole_d_mm / 2 + HOLE_CLEARANCE_MM
+    hole_keepouts = [place.Rect(u - hole_r, v - hole_r, u + hole_r, v + hole_r)
+                     for u, v in (coords.board_uv_mm(layout, x, z) for x, z in layout.backplane_holes_xz_mm)]
+
+    # --- slot cells: one template from the first slot, copied at every slot's socket ----------
+    by_slot: dict[int, list[PartSpec]] = {}
+    for p in spec.parts:
+        n = slot_of(p.group)
+        if n is not None and p.ref != netlist_mod.slot_ref(n):
+            by_slot.setdefault(n, []).append(p)
+    first = layout.slots[0]
+    s0 = socket_boxes[first.index]
+    pitch = layout.pitch_mm
+    body_v1 = height_mm - edge - CELL_MARGIN_MM
+    # keep-outs every cell must respect: the holes that may sit at either side of any slot
+    hole_vs = sorted({round(coords.board_uv_mm(layout, x, z)[1], 4) for x, z in layout.backplane_holes_xz_mm})
+    cell_keepouts = [s0]
+    for side in (-0.5, 0.5):
+        mid_u = (s0.u0 + s0.u1) / 2 + side * pitch
+        cell_keepouts += [place.Rect(mid_u - hole_r, v - hole_r, mid_u + hole_r, v + hole_r) for v in hole_vs]
+    cell_parts = sorted(by_slot.get(first.index, []), key=lambda p: (_natural(p.ref)))
+    signature = [(p.footprint, p.value) for p in cell_parts]
+    for slot in layout.slots[1:]:
+        theirs = sorted(by_slot.get(slot.index, []), key=lambda p: _natural(p.ref))
+        if [p.footprint for p in theirs] != [f for f, _ in signature]:
+            raise ValueError(f"slot {slot.index}'s parts differ from slot {first.index}'s: the slot cell "
+                             "must be identical in every slot")
+    cell_u0 = s0.u1 + PART_GAP_MM
+    cell_width = 0.0
+    offsets: dict[str, tuple[float, float]] = {}
+    if cell_parts:
+        items = [place.Item(p.ref, _footprint_box(footprints[p.ref])) for p in cell_parts]
+        items.sort(key=lambda it: (-it.box.width_mm * it.box.height_mm, it.key))
+        max_w = pitch - (s0.u1 - s0.u0) - 2 * PART_GAP_MM
+        for width in [w / 2 for w in range(8, int(2 * max_w) + 1)]:
+            region = place.Rect(cell_u0, band.v1 + PART_GAP_MM, cell_u0 + width, body_v1)
+            try:
+                offsets = place.pack(items, [region], cell_keepouts, PART_GAP_MM, bottom_up=False)
+            except ValueError:
+                continue
+            cell_width = width
+            break
+        else:
+            raise ValueError(f"slot {first.index}'s {len(items)} parts do not fit in a cell of "
+                             f"{max_w:.1f} x {body_v1 - band.v1:.1f} mm beside its socket")
+    for slot in layout.slots:
+        du = socket_boxes[slot.index].u0 - s0.u0
+        theirs = sorted(by_slot.get(slot.index, []), key=lambda p: _natural(p.ref))
+        for mine, part in zip(cell_parts, theirs):
+            u, v = offsets[mine.ref]
+            footprints[part.ref].SetPosition(point(u + du, v))
+        plan.cells[slot.index] = place.Rect(s0.u0 + du - CELL_MARGIN_MM, band.v1,
+                                            cell_u0 + cell_width + du + CELL_MARGIN_MM, body_v1)
+
+    # --- management and power input: the free columns between and beside the cells ------------
+    others = [p for p in spec.parts if p.group in (GROUP_MGMT, GROUP_POWER_IN)]
+    terminal = footprints.get(netlist_mod.INPUT_REF)
+    keepouts = list(hole_keepouts) + [c for c in plan.cells.values()]
+    if terminal is not None:
+        # the DC input sits on the rear, in the power band, nearest the middle of the board
+        terminal.SetPosition(point(0, 0))
+        terminal.Flip(terminal.GetPosition(), pcbnew.FLIP_DIRECTION_LEFT_RIGHT)
+        tbox = _footprint_box(terminal)
+        centre_u = width_mm / 2
+        spots = []
+        for i in range(int(width_mm / 0.5)):
+            for sign in (1, -1):
+                u = centre_u + sign * i * 0.5
+                cand = tbox.shifted(u - (tbox.u0 + tbox.u1) / 2, band.v0 - tbox.v0)
+                if place.Rect(edge, 0, width_mm - edge, height_mm).contains(cand) and \
+                        not any(cand.overlaps(k.grown(PART_GAP_MM)) for k in hole_keepouts):
+                    spots.append(cand)
+            if spots:
+                break
+        if not spots:
+            raise ValueError("no room for the DC input terminal in the power band")
+        spot = spots[0]
+        terminal.SetPosition(point(spot.u0 - tbox.u0, spot.v0 - tbox.v0))
+        keepouts.append(spot)
+        terminal.Reference().SetVisible(False)  # the title beside it names the board
+        others = [p for p in others if p.ref != netlist_mod.INPUT_REF]
+    if others:
+        span = place.Rect(edge + CELL_MARGIN_MM, band.v1 + PART_GAP_MM, width_mm - edge - CELL_MARGIN_MM, body_v1)
+        columns = place.free_columns(span, [(c.u0, c.u1) for c in plan.cells.values()], MIN_COLUMN_MM)
+        columns.sort(key=lambda r: (abs(r.centre[0] - width_mm / 2), r.u0))
+        items = [place.Item(p.ref, _footprint_box(footprints[p.ref]))
+                 for p in sorted(others, key=lambda p: (p.group != GROUP_POWER_IN, _natural(p.ref)))]
+        spots = place.pack(items, columns, keepouts, PART_GAP_MM)
+        for ref, (u, v) in spots.items():
+            footprints[ref].SetPosition(point(u, v))
+    return plan
+
+
+def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, plan: Plan, rules: dict,
+           fab: dict) -> route.Routed:
+    """Route every net: the first slot's cell nets once, copied to every slot; then the rest."""
+    pcbnew = _pcbnew()
+    width_mm, height_mm = coords.board_size_mm(layout)
+    grid = route.Grid(0.0, 0.0, width_mm, height_mm, GRID_MM)
+    edge = fab["min_copper_edge_clearance_mm"]
+    grid.block_outside(edge, edge, width_mm - edge, height_mm - edge)
+    band = plan.band
+    for net, layer in ((BAND_NET_F, route.F_LAYER), (BAND_NET_B, route.B_LAYER)):
+        if net in spec.nets:
+            grid.mark_box(grid.net_id(net), (layer,), band.u0, band.v0, band.u1, band.v1, grow_mm=0.0)
+    pads_of: dict[str, list] = {}
+    for ref in sorted(footprints, key=_natural):
+        for pad in footprints[ref].Pads():
+            net = pad.GetNetname()
+            key = net if net else f"__nc_{ref}_{pad.GetNumber()}"
+            _mark_pad(grid, pad, grid.net_id(key))
+            if net:
+                pads_of.setdefault(net, []).append((ref, pad))
+
+    def rule_for(net: str, ref: str | None = None) -> route.NetRule:
+        if net in BAND_NETS:
+            part = part_by_ref.get(ref)
+            return rules["slot_power"] if part is not None and slot_of(part.group) is not None else rules["mgmt_power"]
+        if any(_is_slot_supply(r, p.GetNumber()) for r, p in pads_of[net]):
+            return rules["slot_power"]
+        return rules["signal"]
+
+    def band_terminal(net: str, pad) -> route.Terminal:
+        """The stretch of the power band facing a pad: where its rail's pour is solid."""
+        u = pcbnew.ToMM(pad.GetPosition().x)
+        inset = BAND_TARGET_INSET_MM
+        half_u = BAND_TARGET_HALF_WIDTH_MM
+        u = min(max(u, band.u0 + half_u + inset), band.u1 - half_u - inset)
+        return route.Terminal(u, band.centre[1], half_u, band.height_mm / 2 - inset,
+                              (BAND_NETS[net],))
+
+    total = route.Routed()
+    group_of = {ref: part_by_ref[ref].group for ref in part_by_ref}
+    first = layout.slots[0].index
+    template_refs = {ref for ref, g in group_of.items() if slot_of(g) == first}
+    ref_map = _slot_ref_maps(spec, layout)
+    done_nets: set[str] = set()
+
+    # 1. the template: band connections and nets wholly inside slot 1's cell
+    template = route.Routed()
+    cell = plan.cells.get(first)
+    for net in sorted(pads_of):
+        refs = {r for r, _ in pads_of[net]}
+        if net in BAND_NETS:
+            for ref, pad in pads_of[net]:
+                if ref in template_refs:
+                    r = route.route_net(grid, net, [_pad_terminal(pad), band_terminal(net, pad)], rule_for(net, ref),
+                                        join_existing=True,
+                                        window_mm=(cell.u0, band.v0, cell.u1, cell.v1))
+                    template.segments += r.segments
+                    template.vias += r.vias
+        elif refs <= template_refs:
+            r = route.route_net(grid, net, [_pad_terminal(p) for _, p in pads_of[net]], rule_for(net),
+                                window_mm=(cell.u0, band.v0, cell.u1, cell.v1))
+            template.segments += r.segments
+            template.vias += r.vias
+            done_nets.add(net)
+            plan.template_nets += 1
+    total.segments += template.segments
+    total.vias += template.vias
+    # 2. the copies: same copper, shifted by the slot pitch, on the slot's own nets
+    s0_u = pcbnew.ToMM(footprints[netlist_mod.slot_ref(first)].GetPosition().x)
+    for slot in layout.slots[1:]:
+        du = pcbnew.ToMM(footprints[netlist_mod.slot_ref(slot.index)].GetPosition().x) - s0_u
+        net_map = _net_map(spec, ref_map[slot.index])
+        copy = route.Routed([s.shifted(du, net_map[s.net]) for s in template.segments],
+                            [v.shifted(du, net_map[v.net]) for v in template.vias])
+        grid.add_routed(copy)
+        total.segments += copy.segments
+        total.vias += copy.vias
+        done_nets.update(net_map[n] for n in done_nets if n in net_map)
+    # 3. everything else, shortest first: band pads outside the cells, then the other nets
+    all_cell_refs = {ref for ref, g in group_of.items() if slot_of(g) is not None}
+    for net in sorted(BAND_NETS):
+        for ref, pad in pads_of.get(net, []):
+            if ref not in all_cell_refs:
+                r = route.route_net(grid, net, [_pad_terminal(pad), band_terminal(net, pad)], rule_for(net, ref),
+                                    join_existing=True)
+                total.segments += r.segments
+                total.vias += r.vias
+    rest = [n for n in pads_of if n not in done_nets and n not in BAND_NETS and len(pads_of[n]) > 1]
+
+    def span(net):
+        us = [pcbnew.ToMM(p.GetPosition().x) for _, p in pads_of[net]]
+        vs = [pcbnew.ToMM(p.GetPosition().y) for _, p in pads_of[net]]
+        return (max(us) - min(us) + max(vs) - min(vs), net)
+
+    for net in sorted(rest, key=span):
+        r = route.route_net(grid, net, [_pad_terminal(p) for _, p in pads_of[net]], rule_for(net))
+        total.segments += r.segments
+        total.vias += r.vias
+    plan.routed_nets = len([n for n in pads_of if len(pads_of[n]) > 1 or n in BAND_NETS])
+    return total
+
+
+def _is_slot_supply(ref: str, pad_number: str) -> bool:
+    """Whether (ref, pad) is a slot socket's supply or return contact."""
+    from pcb import pinout
+
+    if not (ref.startswith("J") and ref[1:].isdigit() and ref != netlist_mod.INPUT_REF):
+        return False
+    kinds = {str(p.number): p.kind for p in pinout.SLOT_PINOUT}
+    return kinds.get(pad_number) in (pinout.SUPPLY, pinout.RETURN)
+
+
+def _slot_ref_maps(spec: BoardSpec, layout) -> dict[int, dict[str, str]]:
+    """For every slot, slot 1's references -> that slot's (by sorted order, socket to socket)."""
+    by_slot: dict[int, list[str]] = {}
+    for p in spec.parts:
+        n = slot_of(p.group)
+        if n is not None and p.ref != netlist_mod.slot_ref(n):
+            by_slot.setdefault(n, []).append(p.ref)
+    first = layout.slots[0].index
+    mine = sorted(by_slot.get(first, []), key=_natural)
+    out = {}
+    for slot in layout.slots:
+        theirs = sorted(by_slot.get(slot.index, []), key=_natural)
+        out[slot.index] = dict(zip(mine, theirs))
+        out[slot.index][netlist_mod.slot_ref(first)] = netlist_mod.slot_ref(slot.index)
+    return out
+
+
+def _net_map(spec: BoardSpec, ref_map: dict[str, str]) -> dict[str, str]:
+    """Slot 1's net names -> another slot's, through the pads the reference map pairs."""
+    pad_net = {(ref, str(pad)): name for name, pins in spec.nets.items() for ref, pad in pins}
+    out = {}
+    for (ref, pad), name in pad_net.items():
+        if ref in ref_map:
+            other = pad_net.get((ref_map[ref], pad))
+            if other is not None:
+                if out.get(name, other) != other:
+                    raise ValueError(f"net {name} maps to both {out[name]} and {other} in another slot")
+                out[name] = other
+    for band_net in BAND_NETS:
+        out.setdefault(band_net, band_net)
+    return out
+
+
+def _add_track(board, net, seg: route.Segment) -> None:
+    pcbnew = _pcbnew()
+    t = pcbnew.PCB_TRACK(board)
+    t.SetStart(point(seg.u0_mm, seg.v0_mm))
+    t.SetEnd(point(seg.u1_mm, seg.v1_mm))
+    t.SetWidth(mm(seg.width_mm))
+    t.SetLayer(pcbnew.F_Cu if seg.layer == route.F_LAYER else pcbnew.B_Cu)
+    t.SetNet(net)
+    board.Add(t)
+
+
+def _add_via(board, net, via: route.Via) -> None:
+    pcbnew = _pcbnew()
+    v = pcbnew.PCB_VIA(board)
+    v.SetPosition(point(via.u_mm, via.v_mm))
+    v.SetWidth(mm(via.diameter_mm))
+    v.SetDrill(mm(via.drill_mm))
+    v.SetViaType(pcbnew.VIATYPE_THROUGH)
+    v.SetLayerPair(pcbnew.F_Cu, pcbnew.B_Cu)
+    v.SetNet(net)
+    board.Add(v)
+
+
+def _add_board_labels(design, layout, board, plan: Plan, fab: dict) -> None:
+    """Silkscreen: every slot's number above its socket's pin 1 side, and the board's name,
+    version and design hash in the widest free stretch of the band's rear side."""
+    import rackplane
+
+    pcbnew = _pcbnew()
+    for slot in layout.slots:
+        fp = board.FindFootprintByReference(netlist_mod.slot_ref(slot.index))
+        u, v = coords.slot_connector_uv_mm(layout, slot)
         pin1_v = pcbnew.ToMM(fp.FindPadByNumber("1").GetPosition().y)
         _add_text(board, pcbnew.F_SilkS, str(slot.index), u - _silk_label_offset_mm(fp), pin1_v)
-
-    # The DC input on the rear, in the free stretch nearest the board's middle.
-    terminal = footprints[netlist_mod.INPUT_REF]
-    terminal.SetPosition(point(0, 0))
-    terminal.Flip(terminal.GetPosition(), pcbnew.FLIP_DIRECTION_LEFT_RIGHT)
-    t_box = _extent_u(terminal, PLACEMENT_CLEARANCE_MM)
-    blocked = [_extent_u(fp, PLACEMENT_CLEARANCE_MM)
-               for ref, fp in footprints.items() if ref != netlist_mod.INPUT_REF]
-    edge_mm = fab["min_copper_edge_clearance_mm"] + PLACEMENT_CLEARANCE_MM
-    free = free_intervals(Interval(edge_mm, width_mm - edge_mm), blocked)
-    centre_u = place_nearest(free, t_box.width_mm, width_mm / 2)
-    if centre_u is None:
-        raise ValueError(f"no free stretch of {t_box.width_mm:.1f} mm on the backplane for the DC input "
-                         f"(widest is {max((f.width_mm for f in free), default=0):.1f} mm)")
-    t_centre_v = _box_centre_dv_mm(terminal)
-    terminal.SetPosition(point(centre_u - (t_box.lo_mm + t_box.hi_mm) / 2, height_mm / 2 - t_centre_v))
-
-    # Nets onto pads.
-    nets = {}
-    for n in sorted(nets_in, key=lambda n: n.name):
-        info = pcbnew.NETINFO_ITEM(board, n.name)
-        board.Add(info)
-        nets[n.name] = info
-        for ref, number in n.pins:
-            for pad in footprints[ref].Pads():
-                if pad.GetNumber() == number:
-                    pad.SetNet(info)
-
-    _add_zone(board, nets["VIN"], pcbnew.F_Cu, width_mm, height_mm, "VIN")
-    _add_zone(board, nets["GND"], pcbnew.B_Cu, width_mm, height_mm, "GND")
-    pcbnew.SaveBoard(str(board_path), board)
-    board_path.with_suffix(RULES_SUFFIX).write_text(fab_rules_text(fab))
-    fill_zones(board_path)
-    return board_path
+    width_mm, height_mm = coords.board_size_mm(layout)
+    title = f"rackplane backplane {design['name']} v{rackplane.__version__} #{design_hash(design)}"
+    text = _add_text(board, pcbnew.B_SilkS, title, width_mm / 2, height_mm - SILK_TEXT_MM, mirrored=True,
+                     size_mm=TITLE_TEXT_MM)
+    # move the title along the bottom edge to a stretch clear of every hole and pad
+    box = text.GetBoundingBox()
+    half = pcbnew.ToMM(box.GetWidth()) / 2 + 0.5
+    blocked = []
+    for fp in board.GetFootprints():
+        for pad in fp.Pads():
+            if pad.IsOnLayer(pcbnew.B_Cu) or pad.GetAttribute() == pcbnew.PAD_ATTRIB_NPTH:
+                bb = pad.GetBoundingBox()
+                if pcbnew.ToMM(bb.GetBottom()) > height_mm - 2 * SILK_TEXT_MM - 1.0:
+                    blocked.append(Interval(pcbnew.ToMM(bb.GetLeft()) - 0.5, pcbnew.ToMM(bb.GetRight()) + 0.5))
+    free = free_intervals(Interval(1.0, width_mm - 1.0), blocked)
+    centre = place_nearest(free, 2 * half, width_mm / 2)
+    if centre is not None:
+        text.SetPosition(point(centre, height_mm - SILK_TEXT_MM))
 
 
 def fill_zones(board_path: Path) -> None:
@@ -313,7 +805,7 @@ def read_board_facts(layout, board_path: Path) -> dict:
             x, z = coords.rack_xz_mm(layout, u, v)
             holes.append({"ref": ref, "x_mm": round(x, 4), "z_mm": round(z, 4),
                           "d_mm": round(pcbnew.ToMM(pad.GetDrillSize().x), 4)})
-        else:
+        elif ref.startswith("J"):
             pads = list(fp.Pads())
             cu = sum(pcbnew.ToMM(p.GetPosition().x) for p in pads) / len(pads)
             cv = sum(pcbnew.ToMM(p.GetPosition().y) for p in pads) / len(pads)
@@ -331,3 +823,31 @@ def read_board_facts(layout, board_path: Path) -> dict:
         "zones": sorted(f"{z.GetNetname()}@{board.GetLayerName(z.GetLayer())}" for z in board.Zones()),
         "footprint_count": len(board.GetFootprints()),
     }
+
+
+def write_project(board_path: Path, fab: dict, rules: dict) -> None:
+    """Set the project's (.kicad_pro) design rules and default net class from the fab house's
+    rules and the router's signal rule, so that KiCad's editor and `kicad-cli pcb drc` check the
+    board against the same numbers the generator used."""
+    pro_path = board_path.with_suffix(".kicad_pro")
+    project = json.loads(pro_path.read_text()) if pro_path.exists() else {}
+    ds = project.setdefault("board", {}).setdefault("design_settings", {})
+    r = ds.setdefault("rules", {})
+    r.update({
+        "min_clearance": fab["min_clearance_mm"],
+        "min_track_width": fab["min_track_mm"],
+        "min_via_diameter": fab["min_via_diameter_mm"],
+        "min_via_annular_width": fab["min_annular_ring_mm"],
+        "min_through_hole_diameter": fab["min_hole_mm"],
+        "min_copper_edge_clearance": fab["min_copper_edge_clearance_mm"],
+        "min_hole_to_hole": fab["min_hole_to_hole_mm"],
+        "min_text_thickness": fab["min_silk_width_mm"],
+    })
+    signal = rules["signal"]
+    classes = project.setdefault("net_settings", {}).setdefault("classes", [{"name": "Default"}])
+    for c in classes:
+        if c.get("name") == "Default":
+            c.update({"clearance": signal.clearance_mm, "track_width": signal.track_mm,
+                      "via_diameter": signal.via_diameter_mm, "via_drill": signal.via_drill_mm})
+    project.setdefault("meta", {})["filename"] = pro_path.name
+    pro_path.write_text(json.dumps(project, indent=2, sort_keys=True) + "\n")

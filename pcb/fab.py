@@ -49,3 +49,55 @@ def export_fab(board_path: Path, outdir: Path, kikit_preset: str, zip_name: str 
     with zipfile.ZipFile(outdir / zip_name) as zf:
         names = sorted(zf.namelist())
     return {"gerber_zip": zip_name, "bytes": (outdir / zip_name).stat().st_size, "files": names}
+
+
+def _kicad_cli(args: list[str], what: str) -> None:
+    from rackplane.toolenv import require_tool
+
+    proc = subprocess.run([require_tool("kicad-cli"), *args], capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"kicad-cli {what} failed (exit {proc.returncode}): "
+                           f"{(proc.stderr or proc.stdout).strip()[-500:]}")
+
+
+def export_outputs(board_path: Path, outdir: Path) -> dict:
+    """Beside the Gerbers: Excellon drill files, the placement file (CSV, both sides), a BOM
+    (CSV, from the board's footprints), the board's STEP model and top/bottom PNG renders.
+    Returns the file names by kind (relative to `outdir`)."""
+    import csv
+
+    board_path = Path(board_path)
+    outdir = Path(outdir)
+    stem = board_path.stem
+    drill_dir = outdir / f"{stem}_drill"
+    drill_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rackplane-out-") as tmp:
+        for sibling in board_path.parent.glob(board_path.stem + ".kicad_*"):
+            shutil.copy2(sibling, Path(tmp) / sibling.name)
+        board = str(Path(tmp) / board_path.name)
+        _kicad_cli(["pcb", "export", "drill", "--format", "excellon", "--excellon-separate-th",
+                    "-o", str(drill_dir) + "/", board], "export drill")
+        pos = outdir / f"{stem}_pos.csv"
+        _kicad_cli(["pcb", "export", "pos", "--format", "csv", "--units", "mm", "--side", "both",
+                    "--exclude-dnp", "-o", str(pos), board], "export pos")
+        step = outdir / f"{stem}.step"
+        _kicad_cli(["pcb", "export", "step", "--force", "--no-dnp", "--subst-models", "-o", str(step), board],
+                   "export step")
+        renders = {}
+        for side in ("top", "bottom"):
+            png = outdir / f"{stem}_{side}.png"
+            _kicad_cli(["pcb", "render", "--side", side, "--width", "1600", "--height", "900",
+                        "-o", str(png), board], f"render {side}")
+            renders[side] = png.name
+    bom = outdir / f"{stem}_board_bom.csv"  # from the laid-out board; the netlist stage writes {stem}_bom.csv
+    rows: dict[tuple[str, str], list[str]] = {}
+    with open(pos, newline="") as fh:
+        for row in csv.DictReader(fh):
+            rows.setdefault((row["Val"], row["Package"]), []).append(row["Ref"])
+    with open(bom, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Quantity", "Value", "Footprint", "References"])
+        for (val, pkg), refs in sorted(rows.items()):
+            w.writerow([len(refs), val, pkg, " ".join(sorted(refs))])
+    return {"drill": sorted(p.name for p in drill_dir.iterdir()), "drill_dir": drill_dir.name,
+            "placement": pos.name, "bom": bom.name, "step": step.name, "renders": renders}

@@ -6,8 +6,12 @@ distinct across stages) and returns JSON facts for the checks.
 
 from __future__ import annotations
 
+import json
+
 from pcb import board as board_mod
+from pcb import copper as copper_mod
 from pcb import drc as drc_mod
+from pcb import electrical
 from pcb import fab as fab_mod
 from pcb import netlist as netlist_mod
 from pcb import pinout
@@ -19,12 +23,15 @@ from rackplane.stages import StageInput, stage
 PCB_DESIGN_KEYS = ("rack.", "node.", "slots.", "power.", "cooling.fan_count", "cooling.fan_size_mm", "pcb.")
 
 
-@stage("pcb.netlist", title="backplane netlist (SKiDL) and ERC", out_subdir="pcb",
+@stage("pcb.netlist", title="backplane and carrier netlists (SKiDL), BOMs and ERC", out_subdir="pcb",
        design_keys=PCB_DESIGN_KEYS)
 def backplane_netlist(inp: StageInput) -> dict:
-    """Facts: part_count, parts, net_names, erc_errors, erc_warnings, erc_messages, files,
+    """Facts: the board's power netlist (part_count, parts, net_names, erc_*, files: `files.netlist`
+    is what pcb.board reads), the full boards from `pcb.electrical.write_boards` (backplane_parts and
+    carrier_parts with groups and pins, erc per board, computed values, i2c, power, board_files),
     slot_pinout (with each pin's current, A) and pinout_problems."""
     facts = netlist_mod.write_backplane_netlist(inp.design, inp.layout, inp.workdir)
+    facts.update(electrical.write_boards(inp.design, inp.layout, inp.workdir))
     facts["slot_pinout"] = pinout.as_table(inp.design)
     facts["slot_supply_current_a"] = round(pinout.slot_supply_current_a(inp.design), 4)
     facts["pinout_problems"] = pinout.validate_pinout()
@@ -37,10 +44,14 @@ def backplane_board(inp: StageInput) -> dict:
     """Facts: board file names, board_size_mm, holes and connectors (rack mm, read back from the
     saved board), zones, and the fab rules applied."""
     up = inp.upstream["pcb.netlist"]
-    path = board_mod.build_board(inp.design, inp.layout, up.path(up.facts["files"]["netlist"]), inp.workdir)
+    path = board_mod.build_board(inp.design, inp.layout, up.path(up.facts["files"]["netlist"]), inp.workdir,
+                                 part_facts=up.facts.get("parts"))
     facts = board_mod.read_board_facts(inp.layout, path)
     facts["files"] = {"board": path.name, "project": path.with_suffix(".kicad_pro").name,
-                      "rules": path.with_suffix(board_mod.RULES_SUFFIX).name}
+                      "rules": path.with_suffix(board_mod.RULES_SUFFIX).name, "plan": board_mod.PLAN_FILE}
+    facts["plan"] = json.loads((inp.workdir / board_mod.PLAN_FILE).read_text())
+    facts["copper"] = copper_mod.measure_board(inp.design, inp.layout, path)
+    facts["design_hash"] = board_mod.design_hash(inp.design)
     facts["fab"] = inp.design["pcb.fab"]
     facts["fab_rules"] = catalogue.fab(inp.design["pcb.fab"])
     return facts
@@ -57,13 +68,14 @@ def backplane_drc(inp: StageInput) -> dict:
     return summary
 
 
-@stage("pcb.fab", title="backplane Gerbers and drill files (KiKit)", needs=("pcb.board",), out_subdir="pcb",
+@stage("pcb.fab", title="backplane Gerbers (KiKit), drill, placement, BOM, STEP and renders", needs=("pcb.board",), out_subdir="pcb",
        design_keys=PCB_DESIGN_KEYS, for_checks=False)
 def backplane_fab(inp: StageInput) -> dict:
     """Facts: the Gerber zip's name, size and contents."""
     up = inp.upstream["pcb.board"]
     preset = catalogue.fab(inp.design["pcb.fab"])["kikit_preset"]
-    facts = fab_mod.export_fab(up.path(up.facts["files"]["board"]), inp.workdir, preset,
-                               zip_name=fab_mod.GERBER_ZIP)
+    board_path = up.path(up.facts["files"]["board"])
+    facts = fab_mod.export_fab(board_path, inp.workdir, preset, zip_name=fab_mod.GERBER_ZIP)
     facts["kikit_preset"] = preset
+    facts["outputs"] = fab_mod.export_outputs(board_path, inp.workdir)
     return facts

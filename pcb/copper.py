@@ -1,0 +1,298 @@
+"""Power copper: IPC-2221 trace current, copper resistance, and both measured on a saved board.
+
+Formulas (figures and sources in `rackplane/data/copper.toml`):
+
+* IPC-2221 curve fit: I = k * dT^0.44 * A^0.725, I in A, dT in K, A the cross-section in mil^2,
+  k = 0.048 on outer layers, 0.024 on inner ones. Width in mil = A / (1.378 * oz).
+* Resistance of a copper strip: R = rho * L / (t * w) * (1 + alpha * (T - 20 C)), with
+  rho = 1.724e-8 Ohm m and alpha = 0.0039 / K.
+
+Measurement (`measure_rail`): the rail's copper on one layer (filled zones, tracks and pads of
+its net, as saved in the .kicad_pcb) is rasterised on a `RASTER_MM` grid along the board's
+length (u). In every column the copper's width across the current is the longest unbroken run of
+the net's copper in that column (parallel stubs do not count). The current in a column is the
+sum of the loads beyond it, seen from the input terminal; so every column gives one IPC-2221
+comparison, and the voltage drop to the farthest load is the sum over columns of
+I(u) * rho * du / (t * w(u)). The rail is 1-dimensional by construction (a band along the
+board), which is what makes this column model exact enough: where the copper narrows (a
+mounting hole in the band) the column sees it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rackplane import catalogue
+
+UM_PER_OZ = 35.0
+MM_PER_MIL = 0.0254
+RASTER_MM = 0.1
+
+
+def _fig(table: str) -> dict:
+    return {k: v for k, v in catalogue.load("copper")[table].items() if k != "sources"}
+
+
+ALLOWED_RISE_K = _fig("ipc2221")["allowed_rise_k"]
+
+
+def ipc2221_current_a(width_mm: float, rise_k: float, copper_oz: float, external: bool = True) -> float:
+    """Current (A) that a trace `width_mm` wide of `copper_oz` copper carries at `rise_k` rise."""
+    f = _fig("ipc2221")
+    k = f["k_external"] if external else f["k_internal"]
+    area_mil2 = (width_mm / MM_PER_MIL) * f["mil_per_oz"] * copper_oz
+    return k * rise_k ** f["rise_exponent"] * area_mil2 ** f["area_exponent"]
+
+
+def ipc2221_width_mm(current_a: float, rise_k: float, copper_oz: float, external: bool = True) -> float:
+    """Narrowest trace width (mm) that carries `current_a` at `rise_k` rise (IPC-2221)."""
+    f = _fig("ipc2221")
+    k = f["k_external"] if external else f["k_internal"]
+    if current_a <= 0:
+        return 0.0
+    area_mil2 = (current_a / (k * rise_k ** f["rise_exponent"])) ** (1 / f["area_exponent"])
+    return area_mil2 / (f["mil_per_oz"] * copper_oz) * MM_PER_MIL
+
+
+def copper_thickness_mm(copper_oz: float) -> float:
+    return copper_oz * UM_PER_OZ / 1000.0
+
+
+def resistance_ohm(length_mm: float, width_mm: float, copper_oz: float, temperature_c: float) -> float:
+    """Resistance (Ohm) of a copper strip at `temperature_c`."""
+    f = _fig("resistivity")
+    rho = f["copper_ohm_m"] * (1 + f["tempco_per_k"] * (temperature_c - f["reference_c"]))
+    return rho * (length_mm / 1000) / ((copper_thickness_mm(copper_oz) / 1000) * (width_mm / 1000))
+
+
+def drop_budget_v(input_voltage_v: float) -> float:
+    return _fig("drop")["budget_fraction"] * input_voltage_v
+
+
+def copper_temperature_c(ambient_c: float) -> float:
+    """Copper temperature (C) for resistance: ambient plus the allowed IPC-2221 rise."""
+    return ambient_c + ALLOWED_RISE_K
+
+
+@dataclass(frozen=True)
+class Load:
+    """A current drawn from the rail at board position u (mm)."""
+
+    name: str
+    u_mm: float
+    current_a: float
+
+
+def _rasterise_net(board, net_name: str, layer, u0: float, v0: float, nx: int, ny: int) -> np.ndarray:
+    """Boolean image (ny, nx) of the copper of `net_name` on `layer` (cell centres inside)."""
+    import pcbnew
+    from matplotlib.path import Path as MplPath
+
+    img = np.zeros((ny, nx), dtype=bool)
+    us = u0 + (np.arange(nx) + 0.5) * RASTER_MM
+    vs = v0 + (np.arange(ny) + 0.5) * RASTER_MM
+
+    def window(a0, b0, a1, b1):
+        i0 = max(int((a0 - u0) / RASTER_MM) - 1, 0)
+        i1 = min(int((a1 - u0) / RASTER_MM) + 2, nx)
+        j0 = max(int((b0 - v0) / RASTER_MM) - 1, 0)
+        j1 = min(int((b1 - v0) / RASTER_MM) + 2, ny)
+        return j0, j1, i0, i1
+
+    for zone in board.Zones():
+        if zone.GetNetname() != net_name or not zone.IsOnLayer(layer):
+            continue
+        polys = zone.GetFilledPolysList(layer)
+        rings = []
+        for i in range(polys.OutlineCount()):
+            rings += [polys.Outline(i)] + [polys.Hole(i, h) for h in range(polys.HoleCount(i))]
+        edges = []
+        for r in rings:
+            pts = np.array([[pcbnew.ToMM(r.CPoint(j).x), pcbnew.ToMM(r.CPoint(j).y)] for j in range(r.PointCount())])
+            edges.append(np.column_stack([pts, np.roll(pts, -1, axis=0)]))
+        if edges:
+            img |= _fill_even_odd(np.vstack(edges), u0, v0, nx, ny)
+    for track in board.GetTracks():
+        if track.GetNetname() != net_name or not track.IsOnLayer(layer):
+            continue
+        if track.Type() == pcbnew.PCB_VIA_T:
+            w = pcbnew.ToMM(track.GetWidth(pcbnew.F_Cu)) / 2
+            a = b = track.GetPosition()
+        else:
+            w = pcbnew.ToMM(track.GetWidth()) / 2
+            a, b = track.GetStart(), track.GetEnd()
+        pa = (pcbnew.ToMM(a.x), pcbnew.ToMM(a.y))
+        pb = (pcbnew.ToMM(b.x), pcbnew.ToMM(b.y))
+        j0, j1, i0, i1 = window(min(pa[0], pb[0]) - w, min(pa[1], pb[1]) - w,
+                                max(pa[0], pb[0]) + w, max(pa[1], pb[1]) + w)
+        uu, vv = np.meshgrid(us[i0:i1], vs[j0:j1])
+        du, dv = pb[0] - pa[0], pb[1] - pa[1]
+        l2 = du * du + dv * dv
+        t = np.zeros_like(uu) if l2 == 0 else np.clip(((uu - pa[0]) * du + (vv - pa[1]) * dv) / l2, 0, 1)
+        img[j0:j1, i0:i1] |= (uu - pa[0] - t * du) ** 2 + (vv - pa[1] - t * dv) ** 2 <= w * w
+    return img
+
+
+def _fill_even_odd(edges: np.ndarray, u0: float, v0: float, nx: int, ny: int) -> np.ndarray:
+    """Cells (ny, nx) whose centres lie inside the polygon rings given as edges (u0, v0, u1, v1)
+    rows, by the even-odd rule: scanlines through the cell centres, crossings toggled."""
+    a_u, a_v, b_u, b_v = edges.T
+    lo, hi = np.minimum(a_v, b_v), np.maximum(a_v, b_v)
+    j_lo = np.ceil((lo - v0) / RASTER_MM - 0.5).astype(int)
+    j_hi = np.ceil((hi - v0) / RASTER_MM - 0.5).astype(int)  # rows with lo <= vc < hi
+    counts = np.clip(j_hi, 0, ny) - np.clip(j_lo, 0, ny)
+    keep = counts > 0
+    idx = np.repeat(np.nonzero(keep)[0], counts[keep])
+    starts = np.repeat(np.clip(j_lo, 0, ny)[keep], counts[keep])
+    offs = np.arange(len(idx)) - np.repeat(np.cumsum(counts[keep]) - counts[keep], counts[keep])
+    rows = starts + offs
+    vc = v0 + (rows + 0.5) * RASTER_MM
+    t = (vc - a_v[idx]) / (b_v[idx] - a_v[idx])
+    uc = a_u[idx] + t * (b_u[idx] - a_u[idx])
+    cols = np.clip(np.ceil((uc - u0) / RASTER_MM - 0.5).astype(int), 0, nx)
+    toggles = np.zeros((ny, nx + 1), dtype=np.int32)
+    np.add.at(toggles, (rows, cols), 1)
+    return (np.cumsum(toggles, axis=1)[:, :nx] % 2).astype(bool)
+
+
+def _longest_runs(img: np.ndarray) -> np.ndarray:
+    """Per column, the longest run of True cells (in cells)."""
+    ny, nx = img.shape
+    best = np.zeros(nx, dtype=np.int32)
+    run = np.zeros(nx, dtype=np.int32)
+    for j in range(ny):
+        run = np.where(img[j], run + 1, 0)
+        best = np.maximum(best, run)
+    return best
+
+
+def measure_rail(board_path: Path, net_name: str, layer_name: str, input_u_mm: float, loads: list[Load],
+                 copper_oz: float, temperature_c: float) -> dict:
+    """IPC-2221 and voltage-drop figures of one rail read from a saved board.
+
+    Returns: net, layer, narrowest_mm (and where), worst_ipc (the column whose width is furthest
+    below, or least above, IPC-2221's for its current: width_mm, current_a, needed_mm, u_mm),
+    drop_v to the farthest load (and which load), and the total current.
+    """
+    import pcbnew
+
+    board = pcbnew.LoadBoard(str(board_path))
+    layer = board.GetLayerID(layer_name)
+    box = board.GetBoardEdgesBoundingBox()
+    u0, v0 = pcbnew.ToMM(box.GetLeft()), pcbnew.ToMM(box.GetTop())
+    nx = int(math.ceil(pcbnew.ToMM(box.GetWidth()) / RASTER_MM))
+    ny = int(math.ceil(pcbnew.ToMM(box.GetHeight()) / RASTER_MM))
+    img = _rasterise_net(board, net_name, layer, u0, v0, nx, ny)
+    width_mm = _longest_runs(img) * RASTER_MM
+    centres = u0 + (np.arange(nx) + 0.5) * RASTER_MM
+    # a load beyond the rail's copper (the fans' share at the board's ends) is drawn at its end
+    has = np.nonzero(width_mm > 0)[0]
+    if not len(has):
+        raise ValueError(f"no {net_name} copper on {layer_name}")
+    lo_u, hi_u = float(centres[has[0]]), float(centres[has[-1]])
+    loads = [Load(ld.name, min(max(ld.u_mm, lo_u), hi_u), ld.current_a) for ld in loads]
+    # current in each column: loads beyond it, seen from the input
+    current = np.zeros(nx)
+    for load in loads:
+        if load.u_mm >= input_u_mm:
+            current += np.where((centres >= input_u_mm) & (centres <= load.u_mm), load.current_a, 0.0)
+        else:
+            current += np.where((centres <= input_u_mm) & (centres >= load.u_mm), load.current_a, 0.0)
+    carrying = current > 0
+    if not carrying.any():
+        raise ValueError(f"no load current on {net_name}: loads {loads}")
+    oz = copper_oz
+    t_mm = copper_thickness_mm(oz)
+    f = _fig("resistivity")
+    rho = f["copper_ohm_m"] * (1 + f["tempco_per_k"] * (temperature_c - f["reference_c"]))
+    with np.errstate(divide="ignore"):
+        needed = np.array([ipc2221_width_mm(i, ALLOWED_RISE_K, oz) if i > 0 else 0.0 for i in current])
+        margin = np.where(carrying, width_mm - needed, np.inf)
+        drop_per_col = np.where(carrying, current * rho * (RASTER_MM / 1000) /
+                                ((t_mm / 1000) * np.maximum(width_mm, 1e-6) / 1000), 0.0)
+    worst = int(np.argmin(margin))
+    narrow = int(np.argmin(np.where(carrying, width_mm, np.inf)))
+    far = max(loads, key=lambda ld: abs(ld.u_mm - input_u_mm))
+    side = (centres >= input_u_mm) & (centres <= far.u_mm) if far.u_mm >= input_u_mm else \
+        (centres <= input_u_mm) & (centres >= far.u_mm)
+    drops = {"right": float(drop_per_col[centres >= input_u_mm].sum()),
+             "left": float(drop_per_col[centres <= input_u_mm].sum())}
+    return {
+        "net": net_name,
+        "layer": layer_name,
+        "total_current_a": round(sum(ld.current_a for ld in loads), 4),
+        "narrowest_mm": round(float(width_mm[narrow]), 4),
+        "narrowest_at_u_mm": round(float(centres[narrow]), 3),
+        "worst_ipc": {"u_mm": round(float(centres[worst]), 3), "width_mm": round(float(width_mm[worst]), 4),
+                      "current_a": round(float(current[worst]), 4), "needed_mm": round(float(needed[worst]), 4)},
+        "drop_v": round(max(drops.values()), 5),
+        "drop_to": far.name,
+        "far_side_drop_v": round(float(drop_per_col[side].sum()), 5),
+        "temperature_c": temperature_c,
+    }
+
+
+def measure_board(design, layout, board_path: Path) -> dict:
+    """The power-copper facts of a saved backplane: both rails (VIN on F.Cu, GND on B.Cu) with the
+    slots' and fans' currents at their places, and every slot supply net's narrowest track.
+
+    Loads: every slot draws `pcb.pinout.slot_supply_current_a` at its socket; the fans' total
+    (fan count x catalogue power / input voltage) is drawn at both ends of the board, half each
+    (wherever the fan headers sit, no load is farther from the input)."""
+    import pcbnew
+
+    from pcb import netlist as netlist_mod
+    from pcb import pinout
+
+    board = pcbnew.LoadBoard(str(board_path))
+    fab = catalogue.fab(design["pcb.fab"])
+    oz = fab["copper_oz"]
+    temp_c = copper_temperature_c(design["cooling.ambient_c"])
+    slot_a = pinout.slot_supply_current_a(design)
+    fan = catalogue.fan(design["cooling.fan_size_mm"])
+    fans_a = design["cooling.fan_count"] * fan.power_w / design["power.input_voltage_v"]
+    box = board.GetBoardEdgesBoundingBox()
+    u_lo, u_hi = pcbnew.ToMM(box.GetLeft()), pcbnew.ToMM(box.GetRight())
+    loads = []
+    supply_numbers = {str(p.number) for p in pinout.pins_of_kind(pinout.SUPPLY)}
+    supply_nets: dict[str, str] = {}
+    for slot in layout.slots:
+        fp = board.FindFootprintByReference(netlist_mod.slot_ref(slot.index))
+        pads = list(fp.Pads())
+        u = sum(pcbnew.ToMM(p.GetPosition().x) for p in pads) / len(pads)
+        loads.append(Load(f"slot {slot.index}", u, slot_a))
+        for p in pads:
+            if p.GetNumber() in supply_numbers and p.GetNetname():
+                supply_nets[p.GetNetname()] = f"slot {slot.index}"
+    loads += [Load("fans (left end)", u_lo, fans_a / 2), Load("fans (right end)", u_hi, fans_a / 2)]
+    terminal = board.FindFootprintByReference(netlist_mod.INPUT_REF)
+    input_u = pcbnew.ToMM(terminal.GetPosition().x)
+    board = None
+    rails = [measure_rail(board_path, net, layer, input_u, loads, oz, temp_c)
+             for net, layer in (("VIN", "F.Cu"), ("GND", "B.Cu"))]
+    # slot supply nets (the eFuse output to the socket) that are not the rail itself
+    board = pcbnew.LoadBoard(str(board_path))
+    branches = []
+    for net, where in sorted(supply_nets.items()):
+        if net in ("VIN", "GND"):
+            continue
+        widths = [pcbnew.ToMM(t.GetWidth()) for t in board.GetTracks()
+                  if t.GetNetname() == net and t.Type() == pcbnew.PCB_TRACE_T]
+        if widths:
+            branches.append({"net": net, "where": where, "narrowest_mm": round(min(widths), 4),
+                             "current_a": round(slot_a, 4),
+                             "needed_mm": round(ipc2221_width_mm(slot_a, ALLOWED_RISE_K, oz), 4)})
+    return {
+        "copper_oz": oz,
+        "allowed_rise_k": ALLOWED_RISE_K,
+        "input_voltage_v": design["power.input_voltage_v"],
+        "drop_budget_v": round(drop_budget_v(design["power.input_voltage_v"]), 4),
+        "slot_current_a": round(slot_a, 4),
+        "fans_current_a": round(fans_a, 4),
+        "rails": rails,
+        "slot_branches": branches,
+    }
