@@ -10,7 +10,15 @@ import math
 
 from rackplane import catalogue
 from rackplane.checks import Rule, at_most, check, worst_of
-from mechanical.stages import FRAME_STAGE, SLICE_STAGE
+from mechanical.stages import ASSEMBLY_STAGE, FRAME_STAGE, SLICE_STAGE
+
+# mech.insertion: the plug may sit this much short of its nominal engagement (mm): a 2.54 mm
+# header's contact point lies about 2 mm inside the socket's entry, so 1 mm short still mates.
+ENGAGEMENT_TOLERANCE_MM = 1.0
+# print.overhang: steepest unsupported face, from vertical (degrees), and the longest span that
+# bridges without support (mm): FDM rules of thumb (layer-one; jakemakes: 45 deg; colorpop: 5 mm).
+OVERHANG_DEG = 45.0
+BRIDGE_MM = 5.0
 
 # rack.eia310: how far a measured panel feature may sit from the standard (mm). The CAD model is
 # exact, so this only absorbs float rounding; 0.1 mm is a quarter of a 0.4 mm nozzle line, far
@@ -143,3 +151,116 @@ def print_slice(ctx):
                      f"pieces not sliced ({len(sliced)} sliced: {facts['filament_g']:.0f} g "
                      f"{facts['material']}, {hours:.1f} h in total)", missing, list(sliced.values()))
     return result
+
+
+@check("mech.clearance", "no two bodies closer than the limit, none interfering, except declared mates",
+       needs=(ASSEMBLY_STAGE,))
+def mech_clearance(ctx):
+    """Rule (mm): for every pair of bodies (frame parts, sled bodies, backplane, fans) that is not
+    a declared mate, B-rep gap >= MIN_GAP_MM (mechanical.bodies); interference counts as gap 0
+    and its overlap volume is named. Pairs whose boxes (or faces' boxes) are farther apart than
+    the limit are clear and not listed. The value is the closest pair's gap."""
+    a = ctx.facts[ASSEMBLY_STAGE]
+    limit = a["min_gap_mm"]
+    rules = []
+    for p in a["pairs"]:
+        if p["mate"] is not None:
+            continue
+        what = f"gap between {p['a']} and {p['b']}"
+        if p["overlap_mm3"] > 1e-3:
+            what += f" (they overlap by {p['overlap_mm3']:.1f} mm^3)"
+        rules.append(Rule(what, p["gap_mm"] - (1e-6 * p["overlap_mm3"]), limit, "mm", ">=", (p["a"], p["b"])))
+    if not rules:
+        rules.append(Rule("no pair of bodies within the limit", limit, limit, "mm", ">="))
+    return worst_of("mech.clearance", rules)
+
+
+@check("mech.insertion", "each sled slides in touching only its guides; the connector engages",
+       needs=(ASSEMBLY_STAGE,))
+def mech_insertion(ctx):
+    """Rules (mm): every sled body swept from outside the panel to seated keeps >= MIN_GAP_MM from
+    every fixed body except the carrier in its guides (floor, roof) and at its socket; each plug's
+    measured depth in its socket lies within [engagement_mm - ENGAGEMENT_TOLERANCE_MM,
+    body_depth_mm] of the slot connector (catalogue connectors.toml)."""
+    a = ctx.facts[ASSEMBLY_STAGE]
+    conn = catalogue.slot_connector()
+    limit = a["min_gap_mm"]
+    rules = []
+    for s in a["sweeps"]:
+        if s["guide"]:
+            continue
+        what = f"{s['moving']} swept in from the front: gap to {s['fixed']}"
+        if s["overlap_mm3"] > 1e-3:
+            what += f" (sweep overlaps it by {s['overlap_mm3']:.1f} mm^3)"
+        rules.append(Rule(what, s["gap_mm"] - 1e-6 * s["overlap_mm3"], limit, "mm", ">=", (s["moving"], s["fixed"])))
+    for e in a["engagement"]:
+        name = f"slot {e['slot']} connector"
+        rules.append(Rule(f"{name} engagement (nominal {conn['engagement_mm']:g} mm)", e["engagement_mm"],
+                          conn["engagement_mm"] - ENGAGEMENT_TOLERANCE_MM, "mm", ">=", (name,)))
+        rules.append(Rule(f"{name} engagement within the {conn['body_depth_mm']:g} mm socket", e["engagement_mm"],
+                          conn["body_depth_mm"], "mm", "<=", (name,)))
+    return worst_of("mech.insertion", rules)
+
+
+@check("print.wall", "every printed feature is at least two nozzle widths thick", needs=(FRAME_STAGE,))
+def print_wall(ctx):
+    """Rule (mm): thinnest construction feature of each part >= 2 x `printer.nozzle_mm`.
+
+    The figures are the features' sizes as built (plate thicknesses, rib and guard widths, lips
+    and webs: `material_min_mm` in the part facts), not a mesh measurement: every printed part
+    is made of these features, so its thinnest wall is the smallest of them."""
+    nozzle = ctx.design["printer.nozzle_mm"]
+    rules = []
+    for pid, part in ctx.facts[FRAME_STAGE]["parts"].items():
+        walls = part.get("material_min_mm") or {}
+        if not walls:
+            raise ValueError(f"part {pid} reports no wall features")
+        name, value = min(walls.items(), key=lambda kv: kv[1])
+        rules.append(Rule(f"{pid}: thinnest feature ({name})", value, 2 * nozzle, "mm", ">=", (pid,)))
+    return worst_of("print.wall", rules)
+
+
+def overhang_area_mm2(mesh, max_deg: float = OVERHANG_DEG, bridge_mm: float = BRIDGE_MM) -> tuple[float, float]:
+    """(flagged area, largest flagged region's area) in mm^2 of a mesh in print orientation.
+
+    Flagged: connected regions of triangles facing down more steeply than max_deg from vertical
+    (normal z < -sin(max_deg)), not on the bed (z > 0.05 mm), whose region is wider than
+    bridge_mm in both X and Y (a narrower one is a short bridge)."""
+    import numpy as np
+    import trimesh
+
+    nz = mesh.face_normals[:, 2]
+    zmin = mesh.triangles[:, :, 2].min(axis=1)
+    down = np.nonzero((nz < -math.sin(math.radians(max_deg))) & (zmin > 0.05))[0]
+    if len(down) == 0:
+        return 0.0, 0.0
+    adj = mesh.face_adjacency
+    keep = np.isin(adj[:, 0], down) & np.isin(adj[:, 1], down)
+    groups = trimesh.graph.connected_components(adj[keep], nodes=down, min_len=1)
+    total = largest = 0.0
+    for g in groups:
+        pts = mesh.triangles[g].reshape(-1, 3)
+        ext = pts.max(axis=0) - pts.min(axis=0)
+        if min(ext[0], ext[1]) <= bridge_mm:
+            continue
+        area = float(mesh.area_faces[g].sum())
+        total += area
+        largest = max(largest, area)
+    return total, largest
+
+
+@check("print.overhang", "no unsupported overhang steeper than 45 degrees in print orientation",
+       needs=(FRAME_STAGE,))
+def print_overhang(ctx):
+    """Rule (mm^2): per piece, area of unsupported overhang (see `overhang_area_mm2`: faces more
+    than OVERHANG_DEG from vertical facing down, off the bed, wider than a BRIDGE_MM bridge) = 0,
+    measured on the STL in its print orientation."""
+    import trimesh
+
+    rules = []
+    for piece in ctx.facts[FRAME_STAGE]["pieces"]:
+        mesh = trimesh.load(str(ctx.path(FRAME_STAGE, piece["file"])), file_type="stl", force="mesh")
+        total, largest = overhang_area_mm2(mesh)
+        rules.append(Rule(f"{piece['id']}: unsupported overhang area (largest region {largest:.1f} mm^2)",
+                          total, 0.0, "mm^2", "<=", (piece["id"],)))
+    return worst_of("print.overhang", rules)

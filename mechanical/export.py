@@ -27,6 +27,7 @@ _STEP_TIME_STAMP = "2000-01-01T00:00:00"
 _STEP_FILE_NAME = re.compile(r"(FILE_NAME\('[^']*',')[^']*(')")
 # OCCT numbers assembly occurrences ('1', '2', ...) with a per-process counter, so a second export
 # in one process gets other ids; they are labels only and are renumbered from 1 in file order.
+_STEP_OCCURRENCE_ENTITY = re.compile(r"NEXT_ASSEMBLY_USAGE_OCCURRENCE\([^;]*;")
 _STEP_OCCURRENCE_ID = re.compile(r"(NEXT_ASSEMBLY_USAGE_OCCURRENCE\(')\d+(')")
 
 
@@ -45,13 +46,20 @@ def write_stl(solid: cq.Shape, path: Path) -> Path:
 def write_step_assembly(parts: list[Part], path: Path, name: str = "rackplane-frame") -> Path:
     """Write one STEP file holding every part in rack position (mm), one named node per part
     (no colours: see the module docstring)."""
+    return write_step_bodies([(p.id, p.solid) for p in parts], path, name)
+
+
+def write_step_bodies(bodies: list[tuple[str, cq.Shape]], path: Path, name: str) -> Path:
+    """Write named shapes (rack position, mm) as one deterministic STEP assembly."""
     path.parent.mkdir(parents=True, exist_ok=True)
     assy = cq.Assembly(name=name)
-    for part in parts:
-        assy.add(part.solid, name=part.id)
+    for body_name, shape in bodies:
+        assy.add(shape, name=body_name.replace(" ", "_"))
     assy.export(str(path), exportType="STEP")
     text = path.read_text(encoding="utf-8", errors="surrogateescape")
     text = _STEP_FILE_NAME.sub(lambda m: m.group(1) + _STEP_TIME_STAMP + m.group(2), text, count=1)
+    # OCCT wraps long entity lines; the wrap point moves with the id's length, so unwrap these
+    text = _STEP_OCCURRENCE_ENTITY.sub(lambda m: re.sub(r"\n\s*", "", m.group(0)), text)
     counter = iter(range(1, 1 << 30))
     text = _STEP_OCCURRENCE_ID.sub(lambda m: f"{m.group(1)}{next(counter)}{m.group(2)}", text)
     path.write_text(text, encoding="utf-8", errors="surrogateescape")

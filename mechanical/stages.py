@@ -16,10 +16,16 @@ from __future__ import annotations
 from rackplane.stages import StageInput, stage
 
 FRAME_STAGE = "mech.frame"
+ASSEMBLY_STAGE = "mech.assembly"
+RENDER_STAGE = "mech.render"
 SLICE_STAGE = "mech.slice"
 STL_DIR = "stl"
 GCODE_DIR = "gcode"
-ASSEMBLY_FILE = "assembly.step"
+ASSEMBLY_FILE = "frame.step"
+PARTS_DIR = "parts"
+FULL_ASSEMBLY_FILE = "assembly.step"
+HARDWARE_BOM = "hardware_bom.csv"
+PRINT_BOM = "print_bom.csv"
 
 # Design values the frame depends on: everything that moves a slot, sizes the chassis or sets the
 # split planes. Power, PCB and the printer's nozzle/material do not change the solids.
@@ -30,40 +36,60 @@ SLICE_DESIGN_KEYS = ("printer",)
 @stage(FRAME_STAGE, title="printed frame: parts, print pieces, STL and STEP",
        out_subdir="mechanical", design_keys=FRAME_DESIGN_KEYS)
 def build_frame(inp: StageInput) -> dict:
-    """Write the frame's STL pieces and STEP assembly into `inp.workdir`; return their facts.
+    """Write the frame's STL pieces, per-part BREP files (rack position, for `mech.assembly`), the
+    hardware BOM and the STEP of the printed parts into `inp.workdir`; return their facts.
 
     Facts (mm, mm^3):
-      pieces: [{id, part, file, bbox_mm (print orientation), volume_mm3 (CadQuery), face_count,
-                rack_x_mm, print_down (rack direction lying on the bed)}], in part then
-                left-to-right order;
-      parts: {part id: construction info + measured bbox_mm and volume_mm3 in rack position};
+      pieces: [{id, part, file, quantity, bbox_mm (print orientation), volume_mm3 (CadQuery),
+                face_count, rack_x_mm, print_down, keys (dovetails), label}], part then left to right;
+      parts: {part id: construction info + measured bbox_mm, volume_mm3, quantity, brep file,
+              material_min_mm (thinnest construction features)};
       panel: the front panel measured from its solid (`mechanical.measure.measure_panel`);
-      assembly: the STEP file; stl_tolerance_mm / stl_angular_tolerance_rad: meshing tolerances.
+      fan_wall: per fan, the screw holes and guard open fraction measured on the fan wall;
+      rear_vents: per fan, the open fraction of the rear wall's vents;
+      faceplate: the sled faceplate's air-open area (`measure.faceplate_air_open_fraction`);
+      hardware: the hardware BOM rows (also `hardware_bom.csv`).
     """
-    from mechanical import export, measure, parts, split
+    from rackplane import catalogue
+    from mechanical import bom, export, measure, parts, split
 
     layout = inp.layout
     bed_mm = tuple(inp.design["printer.bed_mm"])
-    built = parts.frame_parts(layout)
+    built = parts.frame_parts(layout, inp.design["node.model"])
     pieces_facts: list[dict] = []
     part_facts: dict[str, dict] = {}
     for part in built:
-        part_facts[part.id] = {**part.info, **measure.solid_facts(part.solid)}
+        brep = f"{PARTS_DIR}/{part.id}.brep"
+        (inp.workdir / PARTS_DIR).mkdir(parents=True, exist_ok=True)
+        part.solid.exportBrep(str(inp.workdir / brep))
+        part_facts[part.id] = {**part.info, **measure.solid_facts(part.solid), "quantity": part.quantity,
+                               "brep": brep, "material_min_mm": part.material_min_mm,
+                               "print_down": list(part.print_down)}
         for piece in split.split_part(part, layout.split_x_mm, bed_mm):
             rel = f"{STL_DIR}/{piece.id}.stl"
             export.write_stl(piece.solid, inp.workdir / rel)
             facts = measure.solid_facts(piece.solid)
-            pieces_facts.append({"id": piece.id, "part": part.id, "file": rel,
+            pieces_facts.append({"id": piece.id, "part": part.id, "file": rel, "quantity": part.quantity,
                                  "bbox_mm": facts["bbox_mm"], "volume_mm3": facts["volume_mm3"],
                                  "face_count": facts["face_count"],
                                  "rack_x_mm": list(piece.rack_x_mm),
-                                 "print_down": list(part.print_down)})
+                                 "print_down": list(part.print_down), "keys": piece.keys,
+                                 "label": piece.label})
     export.write_step_assembly(built, inp.workdir / ASSEMBLY_FILE, name=f"{inp.design['name']}-frame")
-    panel = next(p for p in built if p.id == "panel")
+    by_id = {p.id: p for p in built}
+    hardware = bom.hardware_rows(layout, inp.design, part_facts)
+    bom.write_csv(inp.workdir / HARDWARE_BOM, hardware)
     return {
         "pieces": pieces_facts,
         "parts": part_facts,
-        "panel": measure.measure_panel(panel.solid),
+        "panel": measure.measure_panel(by_id["panel"].solid),
+        "fan_wall": measure.fan_wall_facts(by_id["fanwall"].solid, layout),
+        "rear_vents": [{"index": f.index, "open_fraction": round(measure.circle_open_fraction(
+            by_id["rearwall"].solid, f), 4)} for f in layout.fans],
+        "faceplate": measure.faceplate_air_open_fraction(by_id["faceplate"].solid, layout,
+                                                         catalogue.node(inp.design["node.model"])),
+        "hardware": hardware,
+        "hardware_bom": HARDWARE_BOM,
         "assembly": ASSEMBLY_FILE,
         "bed_mm": list(bed_mm),
         "split_x_mm": list(layout.split_x_mm),
@@ -83,20 +109,68 @@ def slice_frame(inp: StageInput) -> dict:
     from rackplane import catalogue
     from mechanical import slicer
 
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mechanical import bom
+
     frame = inp.upstream[FRAME_STAGE]
     material = catalogue.material(inp.design["printer.material"])
-    out: list[dict] = []
-    for piece in frame.facts["pieces"]:
+    (inp.workdir / GCODE_DIR).mkdir(parents=True, exist_ok=True)
+
+    def one(piece: dict) -> dict:
         gcode = inp.workdir / GCODE_DIR / f"{piece['id']}.gcode"
-        gcode.parent.mkdir(parents=True, exist_ok=True)
         result = slicer.slice_stl(frame.path(piece["file"]), gcode, tuple(inp.design["printer.bed_mm"]),
                                   inp.design["printer.nozzle_mm"], material["slicer_type"],
                                   material["density_g_cm3"])
-        out.append({"id": piece["id"], **result, "gcode": f"{GCODE_DIR}/{result['gcode']}"})
+        return {"id": piece["id"], "part": piece["part"], "quantity": piece.get("quantity", 1),
+                **result, "gcode": f"{GCODE_DIR}/{result['gcode']}"}
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two slicer processes: one per core
+        out = list(pool.map(one, frame.facts["pieces"]))
+    bom.write_print_bom(inp.workdir / PRINT_BOM, out, inp.design["printer.material"])
     return {
+        "print_bom": PRINT_BOM,
         "pieces": out,
-        "filament_g": round(sum(p["filament_g"] for p in out), 2),
-        "print_time_s": sum(p["print_time_s"] for p in out),
+        "filament_g": round(sum(p["filament_g"] * p["quantity"] for p in out), 2),
+        "print_time_s": sum(p["print_time_s"] * p["quantity"] for p in out),
         "material": inp.design["printer.material"],
         "slicer": "prusa-slicer",
+    }
+
+
+@stage(ASSEMBLY_STAGE, title="assembly: node, board and fan bodies; clearances and insertion sweeps",
+       needs=(FRAME_STAGE,), out_subdir="mechanical", design_keys=FRAME_DESIGN_KEYS)
+def build_assembly(inp: StageInput) -> dict:
+    """Place every body (frame parts from mech.frame's BREP files, sleds, backplane, fans), write
+    `assembly.step`, and measure: clearance pairs (B-rep distance, overlap, mate kind), each
+    sled's insertion sweep and each plug's engagement in its socket (see `mechanical.bodies`)."""
+    import cadquery as cq
+
+    from mechanical import bodies as B
+    from mechanical.export import write_step_bodies
+
+    frame = inp.upstream[FRAME_STAGE]
+    layout = inp.layout
+    every: list = []
+    faceplate = None
+    for pid, facts in sorted(frame.facts["parts"].items()):
+        shape = cq.Shape.importBrep(str(frame.path(facts["brep"])))
+        if pid == "faceplate":
+            faceplate = shape
+            continue
+        every.append(B.Body(f"frame {pid}", shape, "printed"))
+    x1 = layout.slots[0].x_mm
+    for slot in layout.slots:
+        fp = faceplate.translate(cq.Vector(slot.x_mm - x1, 0, 0)) if faceplate is not None else None
+        every += B.sled_bodies(layout, inp.design, slot, fp)
+    every += B.other_bodies(layout)
+    write_step_bodies([(b.name, b.shape) for b in every], inp.workdir / FULL_ASSEMBLY_FILE,
+                      name=f"{inp.design['name']}-assembly")
+    return {
+        "bodies": [{"name": b.name, "kind": b.kind, "slot": b.slot} for b in every],
+        "pairs": B.clearance_pairs(every),
+        "sweeps": B.insertion_sweeps(layout, every),
+        "engagement": B.engagement(every),
+        "min_gap_mm": B.MIN_GAP_MM,
+        "assembly": FULL_ASSEMBLY_FILE,
     }

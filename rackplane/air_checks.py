@@ -7,6 +7,9 @@ from rackplane import catalogue
 from rackplane.checks import Rule, at_least, at_most, check, worst_of
 
 COVERAGE_LIMIT = 0.5
+# fan.fit: measured hole position tolerance (mm); the Sanyo 40 mm drawing allows +/-0.3 mm, the
+# CAD model is exact, so 0.1 mm only absorbs rounding.
+HOLE_TOLERANCE_MM = 0.1
 
 
 def slot_coverage(layout) -> list[tuple[str, float]]:
@@ -22,10 +25,12 @@ def slot_coverage(layout) -> list[tuple[str, float]]:
     return out
 
 
-@check("fan.fit", "fans fit inside the chassis and do not overlap", needs=())
+@check("fan.fit", "fans fit inside the chassis and do not overlap", needs=("mech.frame",))
 def fan_fit(ctx):
     """Rules (mm): each fan frame lies inside the interior (sides, floor, roof); neighbouring
-    frames do not overlap; the hole spacing is the size's standard pattern (catalogue)."""
+    frames do not overlap; the screw holes measured on the built fan wall (facts `fan_wall` of
+    mech.frame) are four per fan on the size's standard square (catalogue fans.toml), centred on
+    the fan, with the size's hole diameter."""
     L = ctx.layout
     rules: list[Rule] = []
     interior = L.interior
@@ -39,9 +44,21 @@ def fan_fit(ctx):
                           (name, "left wall")))
         rules.append(Rule(f"{name} inside the right wall", interior.x1 - (f.x_mm + half), 0.0, "mm", ">=",
                           (name, "right wall")))
-        standard = catalogue.fan(f.size_mm).hole_spacing_mm  # the frame drills this pattern
-        rules.append(Rule(f"{name} hole spacing deviation from the {f.size_mm} mm standard",
-                          abs(f.hole_spacing_mm - standard), 0.0, "mm", "<=", (name,)))
+        std = catalogue.fan(f.size_mm)
+        built = next((w for w in ctx.facts["mech.frame"]["fan_wall"] if w["index"] == f.index), None)
+        if built is None:
+            raise ValueError(f"the built fan wall has no measurement for {name}")
+        rules.append(Rule(f"{name}: screw holes in the built fan wall", built["holes"], 4, "holes", ">=",
+                          (name, "fan wall"), exact=True))
+        for axis in ("x", "z"):
+            rules.append(Rule(f"{name}: built hole spacing along {axis.upper()} vs the {f.size_mm} mm standard "
+                              f"{std.hole_spacing_mm:g} mm", abs(built[f"spacing_{axis}_mm"] - std.hole_spacing_mm),
+                              HOLE_TOLERANCE_MM, "mm", "<=", (name, "fan wall")))
+        rules.append(Rule(f"{name}: built hole pattern centre offset from the fan axis", built["centre_offset_mm"],
+                          HOLE_TOLERANCE_MM, "mm", "<=", (name, "fan wall")))
+        rules.append(Rule(f"{name}: built hole diameter vs {std.hole_d_mm:g} mm",
+                          max((abs(d - std.hole_d_mm) for d in built["hole_d_mm"]), default=std.hole_d_mm),
+                          HOLE_TOLERANCE_MM, "mm", "<=", (name, "fan wall")))
     for a, b in zip(L.fans, L.fans[1:]):
         rules.append(Rule(f"gap between fan {a.index} and fan {b.index}",
                           (b.x_mm - b.size_mm / 2) - (a.x_mm + a.size_mm / 2), 0.0, "mm", ">=",
@@ -82,3 +99,23 @@ def print_heat(ctx):
                    f"exhaust air temperature (ambient {a['ambient_c']:.1f} C + rise {a['rise_c']:.1f} K) against "
                    f"{material}'s heat-deflection temperature {hdt:g} C less a {margin:g} K margin",
                    [f"{material} frame parts", "fan wall", "exhaust"])
+
+
+@check("air.openings", "the built grilles are at least as open as the airflow model assumes",
+       needs=("mech.frame",))
+def air_openings(ctx):
+    """Rules (fraction): measured on the built solids (mech.frame facts), each open fraction >=
+    the figure the airflow model uses (airflow.toml [frame]): the sled faceplate's air-open area
+    over pitch x carrier height; the fan wall guard's and the rear vents' open share of each fan's
+    swept circle."""
+    frame = catalogue.load("airflow")["frame"]
+    facts = ctx.facts["mech.frame"]
+    rules = [Rule("sled faceplate air-open fraction", facts["faceplate"]["open_fraction"],
+                  frame["faceplate_open_fraction"], "fraction", ">=", ("sled faceplate",))]
+    for w in facts["fan_wall"]:
+        rules.append(Rule(f"fan {w['index']} finger guard open fraction", w["open_fraction"],
+                          frame["fan_guard_open_fraction"], "fraction", ">=", (f"fan {w['index']}", "fan wall")))
+    for v in facts["rear_vents"]:
+        rules.append(Rule(f"fan {v['index']} rear vent open fraction", v["open_fraction"],
+                          frame["rear_vent_open_fraction"], "fraction", ">=", (f"fan {v['index']}", "rear wall")))
+    return worst_of("air.openings", rules)

@@ -3,7 +3,7 @@
 The air path, front to back: the sled faceplates' vents (thin perforated plate), a contraction
 into the sled channels, the channels themselves (friction), an expansion into the space above
 and beside the backplane, a contraction through it, an expansion into the plenum, and the fan
-finger guards (perforated plate). Every element's pressure loss is zeta * rho * v^2 / 2 at its
+finger guards and the rear exhaust vents (perforated plates). Every element's pressure loss is zeta * rho * v^2 / 2 at its
 own velocity, so the system curve is dp = K * Q^2. The fans run in parallel: Q_fans(dp) =
 n * Q_fan(dp), from the fan's datasheet curve. The operating point is where the two cross.
 
@@ -131,6 +131,7 @@ def air_path(layout, design) -> list[Element]:
         Element("expansion into the fan plenum", past_backplane_m2, expansion_zeta(past_backplane_m2, bay_m2)),
         Element("contraction into the fans", fan_annulus_m2, contraction_zeta(bay_m2, fan_annulus_m2)),
         Element("fan finger guards", fan_annulus_m2, perforated_plate_zeta(frame["fan_guard_open_fraction"])),
+        Element("rear exhaust vents", fan_annulus_m2, perforated_plate_zeta(frame["rear_vent_open_fraction"])),
     ]
     return elements
 

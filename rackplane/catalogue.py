@@ -137,6 +137,11 @@ def chassis() -> dict[str, Any]:
     return _figures(load("frame")["chassis"])
 
 
+def enclosure() -> dict[str, Any]:
+    """Frame parts beyond panel and floor: baffles, fan wall, backplane mount, joints (frame.toml)."""
+    return _figures(load("frame")["enclosure"])
+
+
 def slot_connector() -> dict[str, Any]:
     return _figures(load("connectors")["slot"])
 

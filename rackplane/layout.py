@@ -131,6 +131,14 @@ class Layout:
     fan_wall_y_mm: float
     fans: tuple[Fan, ...]
     split_x_mm: tuple[float, ...]   # cut planes that divide wide printed parts into bed-sized pieces
+    roof: Box                       # roof plate over the body (the upper guides hang from it)
+    side_walls: tuple[Box, Box]     # left and right walls between floor and roof
+    rear_wall: Box                  # rear wall between the side walls, with the exhaust vents
+    fan_wall: Box                   # plate the fans are screwed to (its rear face at fan_wall_y_mm)
+    baffles: tuple[Box, Box]        # left and right air baffles beside the outer sleds
+    backplane_mount: Box            # plate behind the backplane that carries its standoffs
+    backplane_standoffs_y_mm: tuple[float, float]   # standoff span: backplane rear face to the mount
+    backplane_standoff_d_mm: float
     info: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -162,7 +170,10 @@ def sled_profile(design: Design) -> dict[str, float]:
                         design["node.heatsink_height_mm"] + heatsink_clearance_mm)
     pi_top_dx = -t_c / 2 - pi_to_carrier
     dx0 = pi_top_dx - node.board_thickness_mm - node.bottom_height_mm
-    dx1 = max(pi_top_dx + node.top_height_mm, t_c / 2 + sled["carrier_component_height_mm"])
+    conn = catalogue.slot_connector()
+    # the carrier's outer face carries its parts and the horizontal slot connector (2 rows tall)
+    dx1 = max(pi_top_dx + node.top_height_mm, t_c / 2 + sled["carrier_component_height_mm"],
+              t_c / 2 + conn["row_offset_mm"] + conn["rows"] * conn["pitch_mm"] / 2)
     carrier_height = (node.board_mm[1] + sled["carrier_top_margin_mm"] + sled["carrier_bottom_margin_mm"]
                       + 2 * sled["guide_engagement_mm"])
     interior_height = (chassis["guide_height_mm"] - sled["guide_engagement_mm"]) * 2 \
@@ -384,6 +395,23 @@ def compute_layout(design: Design) -> Layout:
     split = _split_positions(eia["panel_width_mm"], -eia["panel_width_mm"] / 2, sorted(set(candidates)),
                              bed_x, split_margin_mm)
 
+    # --- enclosure: roof, walls, fan wall, baffles, backplane mount ----------------------------
+    enc = catalogue.enclosure()
+    roof = Box(body.x0, body.x1, body.y0, body.y1, interior.z1, body.z1)
+    side_walls = (Box(body.x0, interior.x0, body.y0, body.y1, floor, interior.z1),
+                  Box(interior.x1, body.x1, body.y0, body.y1, floor, interior.z1))
+    rear_wall = Box(interior.x0, interior.x1, interior.y1, body.y1, floor, interior.z1)
+    fan_wall = Box(interior.x0, interior.x1, fan_wall_y - wall, fan_wall_y, floor, interior.z1)
+    row_x0 = slots[0].x_mm + sled.envelope_dx0_mm
+    row_x1 = slots[-1].x_mm + sled.envelope_dx1_mm
+    bg, bt = enc["baffle_gap_mm"], enc["baffle_thickness_mm"]
+    baffles = (Box(round(max(row_x0 - bg - bt, interior.x0), 4), round(max(row_x0 - bg, interior.x0 + bt), 4),
+                   panel_t, fan_wall.y0, floor, interior.z1),
+               Box(round(min(row_x1 + bg, interior.x1 - bt), 4), round(min(row_x1 + bg + bt, interior.x1), 4),
+                   panel_t, fan_wall.y0, floor, interior.z1))
+    so_y1 = backplane.y1 + enc["backplane_standoff_length_mm"]
+    backplane_mount = Box(backplane.x0, backplane.x1, so_y1, so_y1 + wall, floor, backplane.z1)
+
     info = {
         "node_title": node.title,
         "sled_envelope_width_mm": round(sled.envelope_width_mm, 3),
@@ -413,6 +441,14 @@ def compute_layout(design: Design) -> Layout:
         fan_wall_y_mm=fan_wall_y,
         fans=fans,
         split_x_mm=split,
+        roof=roof,
+        side_walls=side_walls,
+        rear_wall=rear_wall,
+        fan_wall=fan_wall,
+        baffles=baffles,
+        backplane_mount=backplane_mount,
+        backplane_standoffs_y_mm=(backplane.y1, so_y1),
+        backplane_standoff_d_mm=enc["backplane_standoff_d_mm"],
         info=info,
     )
 

@@ -63,18 +63,26 @@ def test_stage_registration():
     assert STAGES[SLICE_STAGE].needs == (FRAME_STAGE,)
 
 
-def test_default_design_builds_split_panel_and_floor(default_ctx):
+def test_default_design_builds_every_part_split_and_labelled(default_ctx):
     facts = default_ctx.facts[FRAME_STAGE]
-    ids = [p["id"] for p in facts["pieces"]]
     n_cuts = len(default_ctx.layout.split_x_mm)
-    assert ids == [f"panel-{i}" for i in range(1, n_cuts + 2)] + [f"floor-{i}" for i in range(1, n_cuts + 2)]
+    assert set(facts["parts"]) == {"panel", "floor", "roof", "side-left", "side-right", "rearwall", "fanwall",
+                                   "baffle-left", "baffle-right", "faceplate"}
+    for part_id in ("panel", "floor", "roof", "rearwall", "fanwall"):  # wide parts are split
+        ids = [p["id"] for p in facts["pieces"] if p["part"] == part_id]
+        assert ids == [f"{part_id}-{i}" for i in range(1, n_cuts + 2)]
+    for part_id in ("panel", "floor", "roof"):  # keyed across every cut (both pieces count the key)
+        assert sum(p["keys"] for p in facts["pieces"] if p["part"] == part_id) >= 2 * n_cuts
     for piece in facts["pieces"]:
         assert default_ctx.path(FRAME_STAGE, piece["file"]).stat().st_size > 0
         assert piece["volume_mm3"] > 0 and piece["face_count"] >= 6
-    # splitting loses no material
+        assert piece["label"] is not None, piece["id"]  # every piece carries its engraved id
+    # splitting loses only the dovetail sockets' clearance and the engraved labels
     for part_id, part in facts["parts"].items():
         total = sum(p["volume_mm3"] for p in facts["pieces"] if p["part"] == part_id)
-        assert total == pytest.approx(part["volume_mm3"], rel=1e-6)
+        assert 0.98 * part["volume_mm3"] <= total <= part["volume_mm3"] + 1e-6
+    assert facts["parts"]["faceplate"]["quantity"] == len(default_ctx.layout.slots)
+    assert default_ctx.path(FRAME_STAGE, facts["hardware_bom"]).read_text().startswith("item,spec,quantity")
 
 
 def test_every_stl_watertight_and_fits_256_bed(default_ctx):
@@ -110,7 +118,8 @@ def test_step_assembly_holds_parts_in_rack_position(default_ctx):
     L = default_ctx.layout
     bb = exact_bbox(cq.Compound.makeCompound(solids))
     assert bb.xmin == pytest.approx(-L.panel_width_mm / 2) and bb.xmax == pytest.approx(L.panel_width_mm / 2)
-    assert bb.ymin == pytest.approx(0.0) and bb.ymax == pytest.approx(L.body.y1)
+    tab = catalogue.enclosure()["pull_tab_depth_mm"]  # the sled faceplate's pull tab stands proud
+    assert bb.ymin == pytest.approx(-tab) and bb.ymax == pytest.approx(L.body.y1)
     assert bb.zmin == pytest.approx(0.0) and bb.zmax == pytest.approx(L.panel_height_mm)
 
 
