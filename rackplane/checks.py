@@ -21,7 +21,9 @@ PASS, FAIL, ERROR = "pass", "fail", "error"
 CHECK_MODULES = (
     "rackplane.rack_checks",
     "rackplane.air_checks",
+    "rackplane.mounting_checks",
     "pcb.checks",
+    "pcb.elec_checks",
     "mechanical.checks",
 )
 
@@ -141,19 +143,34 @@ class Rule:
     unit: str
     op: str
     parts: tuple[str, ...] = ()
+    exact: bool = False  # a requirement met or not (a count, a matching rating): no margin to rank
 
     @property
     def margin(self) -> float:
         return self.value - self.limit if self.op == ">=" else self.limit - self.value
 
+    @property
+    def relative_margin(self) -> float:
+        """Margin as a share of the limit, so rules in different units compare; an exact rule, or
+        one against a zero limit (a count that must stay 0), has no scale and ranks last while
+        it passes."""
+        if self.exact or abs(self.limit) <= 1e-12:
+            return self.margin if self.margin < -1e-9 else float("inf")
+        return self.margin / abs(self.limit)
+
 
 def worst_of(check_id: str, rules: list[Rule]) -> CheckResult:
-    """A check made of several rules: reports the one with the smallest margin, lists them all
-    in `details`, and names every failing rule's parts."""
+    """A check made of several rules: reports the failing rule furthest past its limit, or, when
+    all pass, the one closest to its limit (margins compared as shares of their limits, as the
+    rules may have different units); lists them all in `details` and names every failing rule's
+    parts."""
     if not rules:
         return error(check_id, "nothing to check")
-    worst = min(rules, key=lambda r: r.margin)
     failing = [r for r in rules if r.margin < -1e-9]
+    if failing:
+        worst = min(failing, key=lambda r: (r.limit == 0, r.relative_margin))
+    else:
+        worst = min(rules, key=lambda r: (r.relative_margin, r.margin))
     parts: list[str] = []
     for r in (failing or [worst]):
         parts += [p for p in r.parts if p not in parts]

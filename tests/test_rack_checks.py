@@ -16,6 +16,11 @@ def slot_fit(**changes):
     return run_check(REGISTRY["mech.slot_fit"], ctx)
 
 
+def min_pitch(**changes) -> float:
+    design = resolve_design(load_design().replace(**changes))
+    return compute_layout(design).sled.envelope_width_mm + design["slots.air_gap_mm"]
+
+
 def test_default_fits():
     r = slot_fit()
     assert r.status == "pass", r.message
@@ -26,9 +31,10 @@ def test_narrow_pitch_fails_with_value_limit_and_slots():
     r = slot_fit(slots__pitch_mm=15.0)
     assert r.status == "fail"
     assert r.value == pytest.approx(15.0)
-    assert r.limit == pytest.approx(24.2)
+    need = min_pitch(slots__pitch_mm=15.0)  # sled (to the slot connector) + 4 mm air gap
+    assert r.limit == pytest.approx(need)
     assert "slot 1" in r.parts and "slot 2" in r.parts
-    assert "15 mm" in r.message and "24.2 mm" in r.message
+    assert "15 mm" in r.message and f"{need:.4g} mm" in r.message
 
 
 def test_too_many_slots_for_the_body_fails_at_the_walls():
