@@ -25,6 +25,7 @@ ASSEMBLY_FILE = "frame.step"
 PARTS_DIR = "parts"
 FULL_ASSEMBLY_FILE = "assembly.step"
 HARDWARE_BOM = "hardware_bom.csv"
+RENDER_MESH_DIR = "render"
 PRINT_BOM = "print_bom.csv"
 
 # Design values the frame depends on: everything that moves a slot, sizes the chassis or sets the
@@ -138,6 +139,26 @@ def slice_frame(inp: StageInput) -> dict:
     }
 
 
+def write_render_meshes(bodies: list, workdir) -> dict[str, str]:
+    """One coarse binary STL per body kind (rack position, mm) for `mech.render`: {kind: file}."""
+    import cadquery as cq
+
+    from mechanical.render import RENDER_ANGULAR_TOLERANCE_RAD, RENDER_LINEAR_TOLERANCE_MM
+
+    (workdir / RENDER_MESH_DIR).mkdir(parents=True, exist_ok=True)
+    out: dict[str, str] = {}
+    for kind in sorted({b.kind for b in bodies}):
+        rel = f"{RENDER_MESH_DIR}/{kind}.stl"
+        # mesh copies: the shapes may carry a finer triangulation from earlier measurements
+        shape = cq.Compound.makeCompound([b.shape.copy() for b in bodies if b.kind == kind])
+        if not shape.exportStl(str(workdir / rel), tolerance=RENDER_LINEAR_TOLERANCE_MM,
+                               angularTolerance=RENDER_ANGULAR_TOLERANCE_RAD, ascii=False,
+                               relative=False, parallel=False):
+            raise RuntimeError(f"render mesh export failed: {rel}")
+        out[kind] = rel
+    return out
+
+
 @stage(ASSEMBLY_STAGE, title="assembly: node, board and fan bodies; clearances and insertion sweeps",
        needs=(FRAME_STAGE,), out_subdir="mechanical", design_keys=FRAME_DESIGN_KEYS)
 def build_assembly(inp: StageInput) -> dict:
@@ -166,7 +187,9 @@ def build_assembly(inp: StageInput) -> dict:
     every += B.other_bodies(layout)
     write_step_bodies([(b.name, b.shape) for b in every], inp.workdir / FULL_ASSEMBLY_FILE,
                       name=f"{inp.design['name']}-assembly")
+    render_meshes = write_render_meshes(every, inp.workdir)
     return {
+        "render_meshes": render_meshes,
         "bodies": [{"name": b.name, "kind": b.kind, "slot": b.slot} for b in every],
         "pairs": B.clearance_pairs(every),
         "sweeps": B.insertion_sweeps(layout, every),
@@ -174,3 +197,16 @@ def build_assembly(inp: StageInput) -> dict:
         "min_gap_mm": B.MIN_GAP_MM,
         "assembly": FULL_ASSEMBLY_FILE,
     }
+
+
+@stage(RENDER_STAGE, title="PNG renders of the assembly: isometric, front, top", needs=(ASSEMBLY_STAGE,),
+       out_subdir="mechanical", design_keys=FRAME_DESIGN_KEYS, for_checks=False)
+def render_assembly(inp: StageInput) -> dict:
+    """Draw the meshes `mech.assembly` wrote (printed parts and the other bodies, one colour per
+    kind) into `render_iso.png`, `render_front.png` and `render_top.png` (`mechanical.render`)."""
+    from mechanical import render
+
+    assembly = inp.upstream[ASSEMBLY_STAGE]
+    meshes = render.load_meshes(assembly.dir, assembly.facts["render_meshes"])
+    written = render.render_views(meshes, inp.workdir, title=f"rackplane {inp.design['name']}")
+    return {"renders": written, "triangles": {kind: int(len(t)) for kind, t in meshes}}

@@ -86,6 +86,9 @@ class AirflowResult:
     exhaust_c: float
     fan_max_flow_m3h: float
     fan_max_pressure_pa: float
+    fan_curve_flow_m3h: list[float] = field(default_factory=list)
+    fan_curve_pressure_pa: list[float] = field(default_factory=list)
+    fan_curve_basis: str = ""
     elements: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -93,10 +96,11 @@ class AirflowResult:
 
 
 def fan_flow_m3h(fan: catalogue.Fan, pressure_pa: np.ndarray | float) -> np.ndarray:
-    """One fan's flow at a static pressure, from its normalised datasheet curve."""
-    fractions = np.linspace(0.0, 1.0, len(fan.curve_flow_fraction))
-    p = np.clip(np.asarray(pressure_pa, dtype=float) / fan.max_pressure_pa, 0.0, 1.0)
-    return fan.max_flow_m3h * np.interp(p, fractions, fan.curve_flow_fraction)
+    """One fan's flow (m^3/h) at a static pressure (Pa): piecewise-linear between the curve points
+    of fans.toml (pressure rising, flow falling, so the result falls monotonically with pressure);
+    the free-air flow at or below 0 Pa, and no flow at or beyond the shut-off pressure."""
+    p = np.asarray(pressure_pa, dtype=float)
+    return np.interp(p, fan.curve_pressure_pa, fan.curve_flow_m3h, left=fan.max_flow_m3h, right=0.0)
 
 
 def air_path(layout, design) -> list[Element]:
@@ -175,7 +179,8 @@ def operating_point(design, layout) -> AirflowResult:
         flow_per_slot_m3h=q / n_slots, heat_per_slot_w=per_slot_heat, heat_total_w=heat_total,
         rise_c=rise, required_flow_m3h=required, max_air_rise_c=design["cooling.max_air_rise_c"],
         ambient_c=ambient, exhaust_c=ambient + rise, fan_max_flow_m3h=fan.max_flow_m3h,
-        fan_max_pressure_pa=fan.max_pressure_pa,
+        fan_max_pressure_pa=fan.max_pressure_pa, fan_curve_flow_m3h=list(fan.curve_flow_m3h),
+        fan_curve_pressure_pa=list(fan.curve_pressure_pa), fan_curve_basis=fan.curve_basis,
         elements=[{"name": e.name, "area_m2": e.area_m2, "zeta": e.zeta,
                    "pressure_pa": e.k_pa_s2_m6(rho) * q_si ** 2} for e in elements])
 
@@ -193,6 +198,8 @@ def plot(result: AirflowResult, path) -> None:
     q_sys = np.linspace(0, q_max, 60)
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100)
     ax.plot(q_fans, p, label=f"{result.fan_count} x {fan.model}")
+    ax.plot([result.fan_count * q for q in fan.curve_flow_m3h], fan.curve_pressure_pa, "x", color="tab:blue",
+            label="fan curve points (fans.toml)")
     ax.plot(q_sys, result.system_k_pa_per_m3h2 * q_sys ** 2, label="chassis (system curve)")
     ax.plot([result.flow_m3h], [result.pressure_pa], "o", color="k",
             label=f"operating point {result.flow_m3h:.1f} m³/h, {result.pressure_pa:.1f} Pa")

@@ -94,9 +94,19 @@ class Fan:
     model: str
     voltage_v: float
     power_w: float
-    max_flow_m3h: float
-    max_pressure_pa: float
-    curve_flow_fraction: tuple[float, ...]
+    curve_flow_m3h: tuple[float, ...]      # from free air (pressure 0) down to 0 at shut-off
+    curve_pressure_pa: tuple[float, ...]   # rising from 0 to the shut-off pressure
+    curve_basis: str                       # which points are the datasheet's (fans.toml)
+
+    @property
+    def max_flow_m3h(self) -> float:
+        """Free-air flow: the curve's first point."""
+        return self.curve_flow_m3h[0]
+
+    @property
+    def max_pressure_pa(self) -> float:
+        """Shut-off static pressure: the curve's last point."""
+        return self.curve_pressure_pa[-1]
 
 
 def fan_sizes() -> list[int]:
@@ -105,8 +115,13 @@ def fan_sizes() -> list[int]:
 
 def fan(size_mm: int) -> Fan:
     raw = _figures(load("fans")["sizes"][str(size_mm)])
-    raw["curve_flow_fraction"] = tuple(raw["curve_flow_fraction"])
-    return Fan(size_mm=size_mm, **raw)
+    q = tuple(float(v) for v in raw.pop("curve_flow_m3h"))
+    p = tuple(float(v) for v in raw.pop("curve_pressure_pa"))
+    if (len(q) != len(p) or len(q) < 2 or p[0] != 0.0 or q[-1] != 0.0
+            or any(b <= a for a, b in zip(p, p[1:])) or any(b >= a for a, b in zip(q, q[1:]))):
+        raise ValueError(f"fans.toml sizes.{size_mm}: the curve must run from free air (pressure 0) to "
+                         f"shut-off (flow 0) with pressure rising and flow falling: {q} m^3/h, {p} Pa")
+    return Fan(size_mm=size_mm, curve_flow_m3h=q, curve_pressure_pa=p, **raw)
 
 
 def material_names() -> list[str]:

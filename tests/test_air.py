@@ -125,3 +125,37 @@ def test_fan_fit_reads_the_built_hole_pattern(tmp_path):
     r = run("fan.fit", ctx)
     assert r.status == "fail" and "hole spacing" in r.message and "fan wall" in r.parts
     assert r.value == pytest.approx(2.0, abs=1e-3)
+
+
+def test_fan_curves_pass_through_the_datasheet_end_points():
+    """The curves of the fans with an official datasheet meet its free-air flow and shut-off
+    pressure: CUI CFM-4010V-185-314 9.9 CFM / 0.25 inH2O, San Ace 9GA0812P6G001 1.72 m^3/min / 110 Pa."""
+    from rackplane.airflow import M3H_PER_CFM
+
+    for size, flow_m3h, pressure_pa in ((40, 9.9 * M3H_PER_CFM, 0.25 * 249.1), (80, 1.72 * 60, 110.0)):
+        fan = catalogue.fan(size)
+        assert float(fan_flow_m3h(fan, 0.0)) == pytest.approx(flow_m3h, abs=0.01)
+        assert fan.max_pressure_pa == pytest.approx(pressure_pa, abs=0.05)
+        assert float(fan_flow_m3h(fan, fan.max_pressure_pa)) == 0.0
+
+
+def test_fan_flow_falls_monotonically_and_stops_beyond_shut_off():
+    import numpy as np
+
+    for size in catalogue.fan_sizes():
+        fan = catalogue.fan(size)
+        p = np.linspace(0.0, 1.5 * fan.max_pressure_pa, 301)
+        q = fan_flow_m3h(fan, p)
+        assert np.all(np.diff(q) <= 0) and q[0] == fan.max_flow_m3h
+        assert np.all(q[p >= fan.max_pressure_pa] == 0.0)
+        for qi, pi in zip(fan.curve_flow_m3h, fan.curve_pressure_pa):  # through every stored point
+            assert float(fan_flow_m3h(fan, pi)) == pytest.approx(qi)
+        assert fan.curve_basis
+
+
+def test_a_curve_that_does_not_fall_is_refused(monkeypatch):
+    raw = {"sizes": {"40": {**catalogue.load("fans")["sizes"]["40"], "curve_flow_m3h": [10.0, 12.0, 0.0],
+                            "curve_pressure_pa": [0.0, 5.0, 10.0]}}}
+    monkeypatch.setattr(catalogue, "load", lambda name: raw)
+    with pytest.raises(ValueError, match="flow falling"):
+        catalogue.fan(40)
