@@ -1,4 +1,4 @@
-"""PCB checks: SKiDL's ERC and KiCad's DRC on the backplane, read from the stages' facts."""
+"""PCB checks: SKiDL's ERC and KiCad's DRC on the backplane and the carrier, read from the stages' facts."""
 
 from __future__ import annotations
 
@@ -33,30 +33,40 @@ def erc(ctx):
     return result
 
 
-@check("pcb.drc", "kicad-cli DRC of the backplane with the fab house's rules: zero violations, "
-       "zero unconnected items", needs=("pcb.drc",))
+@check("pcb.drc", "kicad-cli DRC of the backplane and the carrier with the fab house's rules: zero "
+       "violations, zero unconnected items on each board", needs=("pcb.drc", "pcb.carrier_drc"))
 def drc(ctx):
-    facts = ctx.facts["pcb.drc"]
-    if "violations" not in facts or "unconnected" not in facts:
-        return error("pcb.drc", "the DRC stage recorded no kicad-cli result")
-    count = facts["violations"] + facts["unconnected"]
+    boards = {"backplane": ctx.facts["pcb.drc"], "carrier": ctx.facts["pcb.carrier_drc"]}
+    for name, facts in boards.items():
+        if "violations" not in facts or "unconnected" not in facts:
+            return error("pcb.drc", f"the {name} DRC stage recorded no kicad-cli result")
+    count = sum(f["violations"] + f["unconnected"] for f in boards.values())
     details, parts = [], set()
-    for item in facts.get("first", []):
-        where = []
-        for it in item["items"]:
-            u, v = it["pos_mm"]
-            x, z = coords.rack_xz_mm(ctx.layout, u, v)
-            where.append(f"{it['description']} at board ({u:g}, {v:g}) = rack x {x:.2f}, z {z:.2f} mm")
-            parts.update(_REF.findall(it["description"]))
-        details.append({"type": item["type"], "severity": item["severity"],
-                        "description": item["description"], "where": where})
+    for name, facts in boards.items():
+        details.append({"board": name, "violations": facts["violations"], "unconnected": facts["unconnected"],
+                        "by_type": facts.get("by_type", {})})
+        for item in facts.get("first", []):
+            where = []
+            for it in item["items"]:
+                u, v = it["pos_mm"]
+                if name == "backplane":
+                    x, z = coords.rack_xz_mm(ctx.layout, u, v)
+                    at = f"rack x {x:.2f}, z {z:.2f} mm"
+                else:
+                    from pcb.carrier_board import carrier_rack_yz_mm
+                    y, z = carrier_rack_yz_mm(ctx.layout, u, v)
+                    at = f"rack y {y:.2f}, z {z:.2f} mm"
+                where.append(f"{name}: {it['description']} at board ({u:g}, {v:g}) = {at}")
+                parts.update(_REF.findall(it["description"]))
+            details.append({"board": name, "type": item["type"], "severity": item["severity"],
+                            "description": item["description"], "where": where})
+    summary = ", ".join(f"{n} {f['violations']} + {f['unconnected']}" for n, f in boards.items())
     result = at_most("pcb.drc", count, 0, "items",
-                     f"DRC violations ({facts['violations']}) + unconnected items ({facts['unconnected']})",
-                     parts=sorted(parts), details=details)
+                     f"DRC violations + unconnected items ({summary})", parts=sorted(parts), details=details)
     if count:
-        types = ", ".join(f"{t} x{n}" for t, n in facts.get("by_type", {}).items())
-        first = "; ".join(f"{d['type']}: {' / '.join(d['where'])}" for d in details[:SHOWN_IN_MESSAGE])
-        result.message += f"; types: {types}; first: {first}"
+        types = ", ".join(f"{n}: {t} x{k}" for n, f in boards.items() for t, k in f.get("by_type", {}).items())
+        first = "; ".join([f"{d['type']}: {' / '.join(d['where'])}" for d in details if "type" in d][:SHOWN_IN_MESSAGE])
+        result.message += f"; unconnected items and types: {types}; first: {first}"
     return result
 
 

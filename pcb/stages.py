@@ -79,3 +79,49 @@ def backplane_fab(inp: StageInput) -> dict:
     facts["kikit_preset"] = preset
     facts["outputs"] = fab_mod.export_outputs(board_path, inp.workdir)
     return facts
+
+
+@stage("pcb.carrier_board", title="carrier board (pcbnew): placement from the sled, routing, ground pour",
+       needs=("pcb.netlist",), out_subdir="pcb", design_keys=PCB_DESIGN_KEYS)
+def carrier_board(inp: StageInput) -> dict:
+    """Facts: the carrier board's files, its plan (size, buck anchor, track widths wanted and used,
+    segment and via counts) and the mating positions read back (Pi holes and socket pin 1 in rack
+    y, z mm, slot header pin-field centre z)."""
+    from pcb import carrier_board as cb
+
+    up = inp.upstream["pcb.netlist"]
+    net_path = up.path(up.facts["board_files"]["carrier_netlist"])
+    path = cb.build_carrier(inp.design, inp.layout, net_path, inp.workdir, part_facts=up.facts.get("carrier_parts"))
+    facts = cb.read_carrier_facts(inp.layout, path)
+    facts["files"] = {"board": path.name, "project": path.with_suffix(".kicad_pro").name,
+                      "rules": path.with_suffix(board_mod.RULES_SUFFIX).name, "plan": cb.PLAN_FILE}
+    facts["plan"] = json.loads((inp.workdir / cb.PLAN_FILE).read_text())
+    facts["design_hash"] = board_mod.design_hash(inp.design)
+    return facts
+
+
+@stage("pcb.carrier_drc", title="carrier DRC (kicad-cli)", needs=("pcb.carrier_board",), out_subdir="pcb",
+       design_keys=PCB_DESIGN_KEYS)
+def carrier_drc(inp: StageInput) -> dict:
+    """Facts: kicad-cli's DRC counts on the carrier (as pcb.drc's) and the report's file name."""
+    up = inp.upstream["pcb.carrier_board"]
+    summary = drc_mod.run_drc(up.path(up.facts["files"]["board"]), inp.workdir / CARRIER_DRC_REPORT)
+    summary["report"] = CARRIER_DRC_REPORT
+    return summary
+
+
+CARRIER_DRC_REPORT = "carrier_drc.json"
+CARRIER_GERBER_ZIP = "carrier_gerbers.zip"
+
+
+@stage("pcb.carrier_fab", title="carrier Gerbers (KiKit), drill, placement, BOM, STEP and renders",
+       needs=("pcb.carrier_board",), out_subdir="pcb", design_keys=PCB_DESIGN_KEYS, for_checks=False)
+def carrier_fab(inp: StageInput) -> dict:
+    """Facts: the carrier's Gerber zip (name, size, contents) and the other outputs' names."""
+    up = inp.upstream["pcb.carrier_board"]
+    preset = catalogue.fab(inp.design["pcb.fab"])["kikit_preset"]
+    board_path = up.path(up.facts["files"]["board"])
+    facts = fab_mod.export_fab(board_path, inp.workdir, preset, zip_name=CARRIER_GERBER_ZIP)
+    facts["kikit_preset"] = preset
+    facts["outputs"] = fab_mod.export_outputs(board_path, inp.workdir)
+    return facts

@@ -109,10 +109,12 @@ def test_a_failed_stage_leaves_the_previous_outputs(default_build, monkeypatch, 
 
 
 @pytest.mark.parametrize("count", [1, 4, 16])
-def test_slot_counts_build_and_pass(count, outputs, write_design):
+def test_slot_counts_pass_every_check(count, outputs, write_design):
+    """`check` runs every stage a check reads (netlists, boards, DRC, frame, slicing, assembly);
+    only the fabrication files and renders are left to `build`."""
     path = write_design(variant_table(f"slots{count}", slots={"count": count}), f"slots{count}.toml")
     out = outputs / f"slots{count}"
-    code = main(["build", str(path), "--out", str(out), "--quiet"])
+    code = main(["check", str(path), "--out", str(out), "--quiet"])
     data = report(out)
     failing = [c["message"] for c in data["checks"] if c["status"] != "pass"]
     assert code == 0, failing

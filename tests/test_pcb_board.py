@@ -19,6 +19,7 @@ pytestmark = pytest.mark.slow
 
 PCB_STAGES = ("pcb.netlist", "pcb.board", "pcb.drc")
 SLOT_COUNTS = (10, 1, 4, 16)
+CARRIER_STAGES = ("pcb.netlist", "pcb.carrier_board", "pcb.carrier_drc")
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +29,12 @@ def builds(tmp_path_factory):
     for count in SLOT_COUNTS:
         design, layout = variant(slots__count=count)
         out[count] = run_stages(design, layout, tmp_path_factory.mktemp(f"pcb{count}"), PCB_STAGES)
+    # pcb.drc covers the carrier too; the carrier does not depend on the slot count: built once
+    carrier = run_stages(out[10].design, out[10].layout, tmp_path_factory.mktemp("carrier"), CARRIER_STAGES)
+    for ctx in out.values():
+        for name in CARRIER_STAGES[1:]:
+            ctx.facts[name] = carrier.facts[name]
+            ctx.stage_dirs[name] = carrier.stage_dirs[name]
     return out
 
 
@@ -98,7 +105,8 @@ def _broken_copy(ctx, tmp_path, edit) -> BuildContext:
     pcbnew.SaveBoard(str(path), board)
     board_mod.fill_zones(path)
     facts = run_drc(path, tmp_path / "drc.json")
-    return BuildContext(ctx.design, ctx.layout, facts={"pcb.drc": facts}, stage_dirs={"pcb.drc": tmp_path})
+    return BuildContext(ctx.design, ctx.layout, facts={"pcb.drc": facts, "pcb.carrier_drc": ctx.facts["pcb.carrier_drc"]},
+                        stage_dirs={"pcb.drc": tmp_path})
 
 
 def test_drc_catches_a_socket_on_a_mounting_hole(builds, tmp_path):
