@@ -65,11 +65,12 @@ def sled_bodies(layout, design, slot, faceplate: cq.Shape | None) -> list[Body]:
         out.append(Body(f"slot {n} {name}", shape, kind, n))
 
     y_front = s.pi_front_y_mm
-    add("pi", _box(top - s.pi_thickness_mm - node.bottom_height_mm, top, y_front, y_front + s.pi_board_length_mm,
-                   s.pi_bottom_z_mm, s.pi_bottom_z_mm + node.board_mm[1]))
+    (y_a, z_a), (y_b, z_b) = s.pi_to_rack(0.0, 0.0), s.pi_to_rack(*node.board_mm)
+    add("pi", _box(top - s.pi_thickness_mm - node.bottom_height_mm, top, min(y_a, y_b), max(y_a, y_b),
+                   min(z_a, z_b), max(z_a, z_b)))
     ports = []
     for p in node.front_ports:
-        zc = s.pi_bottom_z_mm + p.y_mm
+        _, zc = s.pi_to_rack(node.board_mm[0], p.y_mm)
         ports.append(_box(top, top + p.height_mm, y_front - node.front_overhang_mm,
                           y_front - node.front_overhang_mm + enc["front_port_depth_mm"],
                           zc - p.width_mm / 2, zc + p.width_mm / 2))

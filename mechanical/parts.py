@@ -391,7 +391,7 @@ def sled_faceplate(layout: Layout, node_model: str, slot_index: int = 1) -> Part
     px0 = slot.x_mm + s.pi_top_face_dx_mm - c
     port_boxes = []
     for port in node.front_ports:
-        zc = s.pi_bottom_z_mm + port.y_mm
+        _, zc = s.pi_to_rack(s.pi_board_length_mm, port.y_mm)
         port_boxes.append((zc - port.width_mm / 2 - c, zc + port.width_mm / 2 + c))
     openings = [_box(px0, x1 + _THROUGH_MM, y0 - _THROUGH_MM, y1 + _THROUGH_MM, a, b) for a, b in port_boxes]
     # vent slots in the free bands between ports (and above/below them)

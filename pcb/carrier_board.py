@@ -16,7 +16,9 @@ that carries the parts), origin at the carrier's front-top corner; u grows towar
 * J2, the slot header (right-angle), on the outer face at the rear edge: pin-field centre at
   `sled.connector_z_mm`; its body ends at the board edge so the pins stand off the edge into the
   backplane socket.
-* The buck (U1, C1-C5, D2, L1, R2-R5, C10..): the switching loop (input capacitors C1/C2 -> U1
+* The buck (U1, C1-C5, D2, L1, R2-R5, C10..), left of J2 and between the Pi's upper holes and J1
+  (which runs along the carrier's bottom, as the Pi's header edge is its lower edge): the
+  switching loop (input capacitors C1/C2 -> U1
   VIN -> SW -> D2 -> ground -> C1/C2) is kept inside a ~10 x 15 mm square: the input capacitors
   stand beside U1's VIN side and D2's anode sits under their ground ends. The feedback divider
   R4/R5 sits at U1's FB end, on the side away from SW, L1 and D2; the COMP network beside it.
@@ -83,6 +85,9 @@ BUCK_OFFSETS = {
     "Q1": (-20.0, -3.0, 0), "U2": (-28.0, -3.0, 0), "C6": (-28.0, 1.5, 0), "C7": (-12.0, -6.5, 0),
 }
 OUTPUT_CAP_ROW = (-26.0, 21.0, 3.4)   # first cap (u, v) from the anchor, pitch; caps vertical
+BUCK_TO_J1_MM = 4.0       # least gap, buck block's lowest part to the Pi socket's highest pad (its feeds)
+BUCK_TO_HOLE_MM = 2.5      # buck block's top below the keep-out of the Pi's upper mounting holes
+PI_HOLE_KEEPOUT_R_MM = 3.0  # the Pi's 6 mm keep-out pad around each M2.5 hole (B+ mechanical drawing)
 
 
 def build_carrier(design, layout, netlist_path: Path, workdir: Path, part_facts=None) -> Path:
@@ -195,13 +200,12 @@ def _place(design, layout, footprints: dict, fab: dict) -> dict:
     width_mm, height_mm = carrier_size_mm(layout)
     px1, py1 = catalogue.node(design["node.model"]).header_pin1_mm
     pitch = 2.54
-    # Pi header: pin 1 where Layout puts it, odd pins along +px; the socket on the inner face
-    # (mirrored, as it faces the header) then puts the even row where a Pi whose component face
-    # looks at the carrier has it. NB: Layout's pi_to_rack maps py to +z, which for a component
-    # face toward +X is the mirror image of a real Pi (see the issue-5 report); pins 1 and 3 follow
-    # Layout exactly, the even row follows the real header.
-    _orient_to(footprints["J1"], {"1": pi_uv_mm(layout, px1, py1), "3": pi_uv_mm(layout, px1 + pitch, py1)},
-               flip=True)
+    # Pi header: every socket pin on the Pi's pin of the same number, where Layout puts it: odd
+    # pins along +px from pin 1, the even row at py + 2.54 (nearer the Pi's header edge, py = 56,
+    # as on the Pi: pin 2, 5 V, is on the outer row). The socket sits on the inner face (mirrored,
+    # as it faces the header); _orient_to refuses an orientation that misses any of the three pins.
+    _orient_to(footprints["J1"], {"1": pi_uv_mm(layout, px1, py1), "3": pi_uv_mm(layout, px1 + pitch, py1),
+                                  "2": pi_uv_mm(layout, px1, py1 + pitch)}, flip=True)
     # slot header: pin 1 at the top, rows along u, body's far face on the rear edge
     conn = catalogue.slot_connector()
     rows = conn["pins_per_row"]
@@ -210,21 +214,38 @@ def _place(design, layout, footprints: dict, fab: dict) -> dict:
     v1 = v_c - (rows - 1) * pitch / 2
     _orient_to(footprints["J2"], {"1": (u1, v1), "2": (u1 + pitch, v1), "3": (u1, v1 + pitch)}, flip=False)
     _trim_silk_outside(footprints["J2"], width_mm)
-    # buck anchor: right of the board's middle, below the Pi socket, clear of the slot header
-    j1_bottom = max(pcbnew.ToMM(p.GetPosition().y) for p in list(footprints["J1"].Pads()))
-    anchor_u = u1 - 16.0
-    anchor_v = j1_bottom + 12.0
-    for ref, (du, dv, rot) in BUCK_OFFSETS.items():
-        if ref in footprints:
-            fp = footprints[ref]
-            fp.SetOrientationDegrees(rot)
-            fp.SetPosition(bm.point(anchor_u + du, anchor_v + dv))
+    # buck anchor: right of the board's middle, clear of the slot header, between the Pi's upper
+    # mounting holes and the Pi socket (the Pi's header edge is its lower edge, so J1 runs along the
+    # carrier's bottom): the block's top BUCK_TO_HOLE_MM below the upper holes' keep-out, and its
+    # lowest part at least BUCK_TO_J1_MM above J1's highest pad
     caps = sorted((r for r in footprints if r.startswith("C") and int(r[1:]) >= 10), key=bm._natural)
     cu, cv, cp = OUTPUT_CAP_ROW
-    for k, ref in enumerate(caps):
-        fp = footprints[ref]
-        fp.SetOrientationDegrees(270)
-        fp.SetPosition(bm.point(anchor_u + cu + k * cp, anchor_v + cv))
+
+    def place_buck(anchor_u: float, anchor_v: float) -> None:
+        for ref, (du, dv, rot) in BUCK_OFFSETS.items():
+            if ref in footprints:
+                fp = footprints[ref]
+                fp.SetOrientationDegrees(rot)
+                fp.SetPosition(bm.point(anchor_u + du, anchor_v + dv))
+        for k, ref in enumerate(caps):
+            fp = footprints[ref]
+            fp.SetOrientationDegrees(270)
+            fp.SetPosition(bm.point(anchor_u + cu + k * cp, anchor_v + cv))
+
+    anchor_u = u1 - 16.0
+    place_buck(anchor_u, 0.0)
+    block = [footprints[r].GetBoundingBox(False) for r in [*BUCK_OFFSETS, *caps] if r in footprints]
+    block_top = min(pcbnew.ToMM(b.GetTop()) for b in block)
+    block_bottom = max(pcbnew.ToMM(b.GetBottom()) for b in block)
+    j1_top = min(pcbnew.ToMM(p.GetBoundingBox().GetTop()) for p in footprints["J1"].Pads())
+    hole_vs = [pi_uv_mm(layout, px, py)[1]
+               for px, py in catalogue.node(design["node.model"]).mounting_holes_mm]
+    upper_hole_bottom = max(v for v in hole_vs if v < j1_top) + PI_HOLE_KEEPOUT_R_MM
+    anchor_v = upper_hole_bottom + BUCK_TO_HOLE_MM - block_top
+    if anchor_v + block_bottom + BUCK_TO_J1_MM > j1_top:
+        raise ValueError(f"carrier: the buck block ({block_bottom - block_top:.1f} mm tall) does not fit "
+                         f"between the Pi's upper holes (v {upper_hole_bottom:.1f}) and J1 (v {j1_top:.1f})")
+    place_buck(anchor_u, anchor_v)
     # input protection and presence strap beside the slot header
     j2_pad = lambda n: footprints["J2"].FindPadByNumber(n).GetPosition()  # noqa: E731
     vin_v = pcbnew.ToMM(j2_pad("1").y)

@@ -9,14 +9,29 @@ A sled, seen from the front::
         Pi board      carrier (slot plane, x = slot.x_mm)
            |  <-- 11 mm -->|
      ______|_______________|____
-    |  tall|ports    header|  buck|   <- envelope from envelope_x0 to envelope_x1
+    |  tall|ports          |  buck|   <- envelope from envelope_x0 to envelope_x1
+    |      |         header|      |   <- the 40-pin header near the BOTTOM (Pi py = 52.5)
     |______|_______________|______|
        Pi underside                 outer face
 
-The Pi stands on its long edge with its USB/Ethernet edge facing the front; its component face
-points to +X, toward the carrier, which the 40-pin header joins. The carrier's rear tail carries
-the slot connector, which mates the backplane. Both the PCB generators and the frame read the
-positions below; neither computes one of its own.
+The Pi stands on its long edge with its USB/Ethernet edge (Pi px = 85) facing the front (-Y); its
+component face points to +X, toward the carrier, which the 40-pin header joins. Seen from the
+component side (from +X, Z up) the viewer's right is +Y (the rear), so for the Pi's +px to point
+to the front the board is upside down: its +py points down (-Z), and its 40-pin header edge
+(py = 56) is the board's lower edge, its USB-C/HDMI edge (py = 0) the upper one. Side view of
+the Pi, seen from its component face (from +X)::
+
+     z ^   py = 0 (USB-C / HDMI edge)
+       |  +--------------------------------+
+       |  | px = 85                 px = 0 |
+       |  | (USB/RJ45,         (rear edge) |
+       |  |  front)     [::::::header::::] |
+       |  +--------------------------------+   <- pi_z0_mm
+       |   py = 56 (40-pin header edge)
+       +------------------------------------> y (rear)
+
+The carrier's rear tail carries the slot connector, which mates the backplane. Both the PCB
+generators and the frame read the positions below; neither computes one of its own.
 """
 
 from __future__ import annotations
@@ -56,12 +71,14 @@ class Sled:
     """One sled's geometry relative to its slot plane (x offsets) and in rack Y and Z.
 
     Pi board coordinates (px, py) map to rack coordinates as y = pi_front_y_mm + (85 - px),
-    z = pi_bottom_z_mm + py: see `pi_to_rack`.
+    z = pi_z0_mm + (56 - py): the Pi's component face looks toward +X with its px = 85 edge at
+    the front, so its py axis points down. See `pi_to_rack`, the only place that maps them.
     """
 
-    pi_board_length_mm: float
-    pi_front_y_mm: float          # rack y of the Pi's front (USB/Ethernet) edge
-    pi_bottom_z_mm: float         # rack z of the Pi's y = 0 edge
+    pi_board_length_mm: float     # along the Pi's px axis (85 mm)
+    pi_board_width_mm: float      # along the Pi's py axis (56 mm)
+    pi_front_y_mm: float          # rack y of the Pi's front (USB/Ethernet, px = 85) edge
+    pi_z0_mm: float               # rack z of the Pi board's lower edge (its py = 56, header edge)
     pi_top_face_dx_mm: float      # x of the Pi's component face relative to the slot plane
     pi_thickness_mm: float
     pi_to_carrier_mm: float       # Pi component face to carrier inner face
@@ -83,8 +100,11 @@ class Sled:
         return self.envelope_dx1_mm - self.envelope_dx0_mm
 
     def pi_to_rack(self, px: float, py: float) -> tuple[float, float]:
-        """(y, z) in rack coordinates of the Pi board point (px, py)."""
-        return (self.pi_front_y_mm + (self.pi_board_length_mm - px), self.pi_bottom_z_mm + py)
+        """(y, z) in rack coordinates of the Pi board point (px, py) (the node catalogue's frame:
+        origin bottom-left seen from the component side). px = 85 (USB/Ethernet) is the front,
+        py = 56 (40-pin header edge) the board's lower edge: z falls as py grows."""
+        return (self.pi_front_y_mm + (self.pi_board_length_mm - px),
+                self.pi_z0_mm + (self.pi_board_width_mm - py))
 
 
 @dataclass(frozen=True)
@@ -314,13 +334,14 @@ def compute_layout(design: Design) -> Layout:
     pi_len = node.board_mm[0]
     carrier_y0, carrier_y1 = ys["carrier_y0_mm"], ys["carrier_y1_mm"]
     carrier_z0 = floor + chassis["guide_height_mm"] - sled_data["guide_engagement_mm"]
-    pi_bottom_z = carrier_z0 + sled_data["guide_engagement_mm"] + sled_data["carrier_bottom_margin_mm"]
+    pi_z0 = carrier_z0 + sled_data["guide_engagement_mm"] + sled_data["carrier_bottom_margin_mm"]
     carrier_z1 = carrier_z0 + profile["carrier_height_mm"]
     t_c = sled_data["carrier_thickness_mm"]
     sled = Sled(
         pi_board_length_mm=pi_len,
+        pi_board_width_mm=node.board_mm[1],
         pi_front_y_mm=pi_front_y,
-        pi_bottom_z_mm=pi_bottom_z,
+        pi_z0_mm=pi_z0,
         pi_top_face_dx_mm=profile["pi_top_dx_mm"],
         pi_thickness_mm=node.board_thickness_mm,
         pi_to_carrier_mm=profile["pi_to_carrier_mm"],

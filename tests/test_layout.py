@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from rackplane import catalogue
 from rackplane.design import load_design
 from rackplane.layout import compute_layout, min_pitch_mm, panel_height_mm
 from rackplane.resolve import resolve_design
@@ -92,6 +93,25 @@ def test_split_planes_make_bed_sized_pieces(bed_x_mm, min_cuts):
         for slot in L.slots:
             env = L.slot_envelope(slot)
             assert not (env.x0 - 1.0 < cut < env.x1 + 1.0)
+
+
+def test_pi_stands_as_a_real_pi_with_its_header_low_and_usb_at_the_front():
+    """Component face toward +X with the USB/Ethernet edge (px = 85) at the front: seen from +X the
+    Pi is upside down, so its 40-pin header (py = 52.5) is near the board's lower edge."""
+    d, L = layout_of()
+    node = catalogue.node(d["node.model"])
+    s = L.sled
+    length_mm, width_mm = node.board_mm
+    corners = [s.pi_to_rack(px, py) for px in (0.0, length_mm) for py in (0.0, width_mm)]
+    z_lo, z_hi = min(z for _, z in corners), max(z for _, z in corners)
+    assert z_lo == pytest.approx(s.pi_z0_mm) and z_hi - z_lo == pytest.approx(width_mm)
+    _, header_z = s.pi_to_rack(*node.header_centre_mm)
+    assert header_z < (z_lo + z_hi) / 2
+    usb_y, _ = s.pi_to_rack(length_mm, width_mm / 2)
+    assert usb_y == pytest.approx(min(y for y, _ in corners)) and usb_y == pytest.approx(s.pi_front_y_mm)
+    # pin 2 (5 V, outer row, larger py) sits below pin 1
+    px1, py1 = node.header_pin1_mm
+    assert s.pi_to_rack(px1, py1 + 2.54)[1] < s.pi_to_rack(px1, py1)[1]
 
 
 def test_layout_is_deterministic():
