@@ -1,8 +1,9 @@
 """The build pipeline: design file -> resolved Design -> Layout -> stages -> checks -> report.
 
 Stages run in dependency order, two at a time when they are independent (the PCB chain and the
-frame chain), each in a forked worker so that a crash in a tool binding cannot take the build
-down. Every stage is cached in `<outputs>/.cache/<stage>/<key>/` under a key of the design
+frame chain), each in a worker process so that a crash in a tool binding cannot take the build
+down. Workers are spawned, not forked: a fork of a process whose libraries already run threads
+(numpy's BLAS, OCCT) can inherit a held lock and hang. Every stage is cached in `<outputs>/.cache/<stage>/<key>/` under a key of the design
 values it depends on, the project's source code and its upstream keys: an unchanged stage is
 copied, not rebuilt.
 
@@ -19,6 +20,7 @@ import multiprocessing
 import os
 import shutil
 import sys
+import tempfile
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -81,14 +83,24 @@ def stage_key(spec: stage_registry.StageSpec, design: Design, upstream_keys: lis
 
 
 def _run_stage_in_worker(name: str, design_values: dict, workdir: str, upstream: dict) -> dict:
-    """Entry point of a worker process: recompute Layout, run the stage, return its facts."""
+    """Entry point of a worker process: recompute Layout, run the stage, return its facts.
+
+    The stage runs in a private scratch folder, so files a tool drops in its current folder
+    (SKiDL's logs, for one) neither land in the user's folder nor collide with another build."""
     specs = stage_registry.load_all()
     design = Design(design_values)
     layout = compute_layout(design)
     inp = stage_registry.StageInput(
         design=design, layout=layout, workdir=Path(workdir),
         upstream={k: stage_registry.Upstream(facts=f, dir=Path(d)) for k, (f, d) in upstream.items()})
-    facts = specs[name].func(inp)
+    scratch = tempfile.mkdtemp(prefix=f"rackplane-{name}-")
+    home = os.getcwd()
+    os.chdir(scratch)
+    try:
+        facts = specs[name].func(inp)
+    finally:
+        os.chdir(home)
+        shutil.rmtree(scratch, ignore_errors=True)
     json.dumps(facts)  # facts must be JSON: fail here, in the stage, not later in the cache
     return facts
 
@@ -129,7 +141,7 @@ def run_stages(design: Design, cache_root: Path, names: set[str] | None, progres
     runs: list[StageRun] = []
     pending = {s.name: s for s in specs}
     running: dict[Future, tuple[stage_registry.StageSpec, Path, float]] = {}
-    mp = multiprocessing.get_context("fork")
+    mp = multiprocessing.get_context("spawn")
 
     def ready(spec: stage_registry.StageSpec) -> bool:
         return all(d in ctx.facts or d in ctx.stage_errors for d in spec.needs)
@@ -227,7 +239,7 @@ def build(design_path: str | Path | None, out_dir: Path | None = None, *, full: 
     raw = load_design(design_path)
     design = resolve_design(raw)
     compute_layout(design)  # a Layout that cannot be computed is bad input: fail before writing
-    out_dir = Path(out_dir) if out_dir else default_out_dir(design)
+    out_dir = Path(out_dir).resolve() if out_dir else default_out_dir(design)
     cache_root = out_dir.parent / CACHE_DIRNAME / design.name
     names = None if full else {n for n, s in stage_registry.load_all().items() if s.for_checks}
     ctx, runs = run_stages(design, cache_root, names, progress)
