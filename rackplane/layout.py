@@ -283,8 +283,8 @@ def _split_positions(width_mm: float, x_min: float, candidates: list[float], bed
         usable = [c for c in candidates if start < c <= start + limit]
         if not usable:
             break
-        cuts.append(round(max(usable), 4))
-        start = cuts[-1]
+        start = max(usable)  # unrounded: a rounded cut could fall back onto `start` and stall
+        cuts.append(round(start, 4))
     return tuple(cuts)
 
 

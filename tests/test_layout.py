@@ -127,3 +127,10 @@ def test_default_layout_matches_stored_settings():
         SETTINGS_FILE.parent.mkdir(exist_ok=True)
         SETTINGS_FILE.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
     assert current == json.loads(SETTINGS_FILE.read_text())
+
+
+def test_split_never_stalls_on_a_cut_that_rounds_back_to_its_start():
+    """A candidate a hair past the start used to round back onto it and loop for ever."""
+    from rackplane.layout import _split_positions
+    cuts = _split_positions(100.0, 0.0, [0.00004], bed_x_mm=54.0, margin_mm=4.0)
+    assert cuts == (0.0,)
