@@ -78,6 +78,22 @@ CELL_MARGIN_MM = 0.5
 MIN_COLUMN_MM = 3.0               # narrowest free column worth packing parts into
 
 
+def assign_nets(board, spec: "BoardSpec", footprints: dict) -> dict:
+    """Add the netlist's nets to the board and join each listed pad to its net; returns the
+    board's net items by name."""
+    pcbnew = _pcbnew()
+    nets = {}
+    for name in sorted(spec.nets):
+        info = pcbnew.NETINFO_ITEM(board, name)
+        board.Add(info)
+        nets[name] = info
+        for ref, number in spec.nets[name]:
+            for pad in footprints[ref].Pads():
+                if pad.GetNumber() == str(number):
+                    pad.SetNet(info)
+    return nets
+
+
 def _pcbnew():
     import pcbnew
     return pcbnew
@@ -398,15 +414,7 @@ def build_board(design, layout, netlist_path: Path, workdir: Path, spec: BoardSp
         board.Add(fp)
         footprints[part.ref] = fp
 
-    nets = {}
-    for name in sorted(spec.nets):
-        info = pcbnew.NETINFO_ITEM(board, name)
-        board.Add(info)
-        nets[name] = info
-        for ref, number in spec.nets[name]:
-            for pad in footprints[ref].Pads():
-                if pad.GetNumber() == str(number):
-                    pad.SetNet(info)
+    nets = assign_nets(board, spec, footprints)
 
     plan = _place(design, layout, board, spec, footprints, fab)
     routed = _route(layout, board, spec, footprints, part_by_ref, plan, rules, fab)

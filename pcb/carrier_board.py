@@ -49,7 +49,6 @@ HEADER_BODY_REAR_MM = 6.58      # PinHeader_2xNN_Horizontal: pin-1 row to the bo
 THERMAL_VIA_MAX_DRILL_MM = 0.6  # plated holes smaller than this are thermal vias
 GND_VIA_REACH_MM = 3.0          # a ground pad's via goes within this of the pad (u and v)
 STITCH_PITCH_MM = 5.0           # ground stitching via grid
-KEEP_GOING = False               # debugging aid: leave unroutable nets open
 HIGH_CURRENT_A = 5.0            # the buck's output (Pi 5 class)
 
 
@@ -134,15 +133,7 @@ def build_carrier(design, layout, netlist_path: Path, workdir: Path, part_facts=
         fp.SetPosition(bm.point(*pi_uv_mm(layout, px, py)))
         fp.Reference().SetVisible(False)
         holes.append(fp)
-    nets = {}
-    for name in sorted(spec.nets):
-        info = pcbnew.NETINFO_ITEM(board, name)
-        board.Add(info)
-        nets[name] = info
-        for ref, number in spec.nets[name]:
-            for pad in footprints[ref].Pads():
-                if pad.GetNumber() == str(number):
-                    pad.SetNet(info)
+    nets = bm.assign_nets(board, spec, footprints)
 
     facts = _place(design, layout, footprints, fab)
     routed, stitch, track_mm = _route(layout, board, footprints, holes, rules, fab, design)
@@ -341,13 +332,7 @@ def _route(layout, board, footprints: dict, holes: list, rules: dict, fab: dict,
     for net in sorted((n for n in pads_of if n != GND and len(pads_of[n]) > 1), key=span):
         pads = pads_of[net]
         # each pad joined with its own width: the wide trunk first, small pins at the end
-        try:
-            r = attempt(net, [bm._pad_terminal(p) for _, p in pads], widths.get(net, sig.track_mm))
-        except route.RouteError as exc:
-            if not KEEP_GOING:
-                raise
-            print("UNROUTED", exc)
-            continue
+        r = attempt(net, [bm._pad_terminal(p) for _, p in pads], widths.get(net, sig.track_mm))
         total.segments += r.segments
         total.vias += r.vias
     # 3. stitching vias on a grid, wherever a ground via fits
