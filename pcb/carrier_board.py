@@ -38,6 +38,7 @@ from pathlib import Path
 
 from pcb import board as bm
 from pcb import copper, netlist as netlist_mod, place, route
+from pcb.coords import carrier_rack_yz_mm, carrier_size_mm, carrier_uv_mm
 from rackplane import catalogue
 
 BOARD_FILE = "carrier.kicad_pcb"
@@ -50,22 +51,6 @@ THERMAL_VIA_MAX_DRILL_MM = 0.6  # plated holes smaller than this are thermal via
 GND_VIA_REACH_MM = 3.0          # a ground pad's via goes within this of the pad (u and v)
 STITCH_PITCH_MM = 5.0           # ground stitching via grid
 HIGH_CURRENT_A = 5.0            # the buck's output (Pi 5 class)
-
-
-def carrier_uv_mm(layout, y_mm: float, z_mm: float) -> tuple[float, float]:
-    """Carrier board (u, v) of the rack point (y, z) on the carrier's plane."""
-    s = layout.sled
-    return (y_mm - s.carrier_y0_mm, s.carrier_z1_mm - z_mm)
-
-
-def carrier_rack_yz_mm(layout, u_mm: float, v_mm: float) -> tuple[float, float]:
-    s = layout.sled
-    return (u_mm + s.carrier_y0_mm, s.carrier_z1_mm - v_mm)
-
-
-def carrier_size_mm(layout) -> tuple[float, float]:
-    s = layout.sled
-    return (s.carrier_y1_mm - s.carrier_y0_mm, s.carrier_z1_mm - s.carrier_z0_mm)
 
 
 def pi_uv_mm(layout, px: float, py: float) -> tuple[float, float]:
