@@ -101,16 +101,9 @@ def build(design, layout, plan: dict, slot_pinout=pinout_mod.SLOT_PINOUT) -> Bui
     vin_raw += d1[1]
     gnd += d1[2]
     pas = cat["passives"]
-    u1 = b.part("Power_Management", "LM74700", "U1", "LM74700-Q1", "Package_TO_SOT_SMD:SOT-23-6", "power_in",
-                pas["ideal_diode_controller_mpn"], pas["ideal_diode_controller_lcsc"])
-    q1 = b.part("Transistor_FET", pas["power_fet_symbol"], "Q1", pas["power_fet_symbol"], pas["power_fet_footprint"],
-                "power_in", pas["power_fet_mpn"])
-    vin_raw += u1["ANODE"], u1["EN"], q1["S"]
-    vin += u1["CATHODE"], q1["D"]
-    b.connect("RP_GATE", u1["GATE"], q1["G"])
-    gnd += u1["GND"]
-    b.capacitor("C1", 100e-9, "power_in", b.connect("RP_VCAP", u1["VCAP"]), vin_raw)
-    b.through("Q1", ("1", "2", "3"), ("5",))
+    # reverse-polarity protection
+    b.ideal_diode("U1", "Q1", "C1", "RP", "power_in", pas["power_fet_symbol"], pas["power_fet_footprint"],
+                  pas["power_fet_mpn"], vin_raw, vin, gnd)
     bulk = b.part("Device", "C_Polarized", "C2", f"{pas['electrolytic_uf']:g}uF 35V", pas["electrolytic_footprint"],
                   "power_in", pas["electrolytic_mpn"])
     vin += bulk[1]

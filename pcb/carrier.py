@@ -80,17 +80,10 @@ def build(design, plan: dict, slot_pinout=pinout_mod.SLOT_PINOUT) -> Builder:
     for k in range(plan["buck_output_cap_count"]):
         b.capacitor(f"C{10 + k}", bk["output_cap_f"], "power", v_buck, gnd, rating_v=16)
 
-    u2 = b.part("Power_Management", "LM74700", "U2", "LM74700-Q1", "Package_TO_SOT_SMD:SOT-23-6", "power",
-                pas["ideal_diode_controller_mpn"], pas["ideal_diode_controller_lcsc"])
-    q1 = b.part("Transistor_FET", pas["ideal_diode_fet_symbol"], "Q1", pas["ideal_diode_fet_symbol"],
-                "Package_SO:PowerPAK_SO-8_Single", "power", pas["ideal_diode_fet_mpn"])
     v_pi = b.net("5V_PI")
-    v_buck += u2["ANODE"], u2["EN"], q1["S"]
-    v_pi += u2["CATHODE"], q1["D"]
-    b.connect("ID_GATE", u2["GATE"], q1["G"])
-    gnd += u2["GND"]
-    b.capacitor("C6", 100e-9, "power", b.connect("ID_VCAP", u2["VCAP"]), v_buck)
-    b.through("Q1", ("1", "2", "3"), ("5",))
+    # back-power protection (HAT design guide): the Pi's own supply cannot feed the buck
+    b.ideal_diode("U2", "Q1", "C6", "ID", "power", pas["ideal_diode_fet_symbol"], "Package_SO:PowerPAK_SO-8_Single",
+                  pas["ideal_diode_fet_mpn"], v_buck, v_pi, gnd)
     b.capacitor("C7", 10e-6, "power", v_pi, gnd, rating_v=16)
 
     ps = cat["pi_socket"]
