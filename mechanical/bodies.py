@@ -15,8 +15,10 @@ Per slot n (`slot n.<body>`)::
     faceplate the printed sled faceplate (from mech.frame)
     socket    the backplane's slot socket (`body_depth_mm` deep)
 
-The real board STEP from kicad-cli is not used yet: the backplane and carriers are outline
-solids (Layout's boxes).
+The backplane and the carriers are the boards' STEP models from kicad-cli (`pcb.step`: outline,
+holes and slots as fabricated) placed by the boards' coordinate mappings (`pcb.coords`); without
+them (a frame-only build) they are outline solids, Layout's boxes. The STEP models carry no
+component models, so the carrier's components stay an envelope (`parts`).
 """
 
 from __future__ import annotations
@@ -42,14 +44,61 @@ class Body:
     shape: cq.Shape
     kind: str          # "printed", "node", "board", "connector", "fan"
     slot: int = 0      # 0: not part of a sled
+    source: str = "layout"  # where the solid comes from: "layout", "mech.frame", "kicad-cli STEP"
+
+
+STEP_SOURCE = "kicad-cli STEP"
+
+
+def load_board_step(path) -> cq.Shape:
+    """The board solid of a kicad-cli STEP file, in board coordinates (mm): x = u, y = -v, the
+    back face at z = 0 and the F.Cu face at z = the modelled thickness."""
+    shape = cq.importers.importStep(str(path)).val()
+    if shape is None or shape.Volume() <= 0:
+        raise ValueError(f"{path}: no solid in the board STEP")
+    return shape
+
+
+def _thickness_mm(board: cq.Shape) -> float:
+    return board.BoundingBox().zmax
+
+
+def _rigid(shape: cq.Shape, rows: list[list[float]]) -> cq.Shape:
+    """shape moved by the rigid transform [R | t] given as three rows (R a rotation)."""
+    from OCP.BRepBuilderAPI import BRepBuilderAPI_Transform
+    from OCP.gp import gp_Trsf
+
+    trsf = gp_Trsf()
+    trsf.SetValues(*(float(v) for row in rows for v in row))
+    return cq.Shape.cast(BRepBuilderAPI_Transform(shape.wrapped, trsf, True).Shape())
+
+
+def place_backplane(layout, board: cq.Shape) -> cq.Shape:
+    """The backplane STEP solid in rack position: board u along +X from backplane.x0, v down from
+    backplane.z1 (`pcb.coords.board_uv_mm`), its F.Cu face (toward the sleds) on backplane.y0."""
+    bp = layout.backplane
+    t = _thickness_mm(board)
+    return _rigid(board, [[1, 0, 0, bp.x0], [0, 0, -1, bp.y0 + t], [0, 1, 0, bp.z1]])
+
+
+def place_carrier(layout, slot, board: cq.Shape) -> cq.Shape:
+    """The carrier STEP solid in rack position at its slot: u along +Y from carrier_y0, v down
+    from carrier_z1 (`pcb.coords.carrier_uv_mm`), its F.Cu face (+X, the components' side) on
+    the carrier's outer face."""
+    s = layout.sled
+    t = _thickness_mm(board)
+    x_f = slot.x_mm + s.carrier_thickness_mm / 2
+    return _rigid(board, [[0, 0, 1, x_f - t], [1, 0, 0, s.carrier_y0_mm], [0, 1, 0, s.carrier_z1_mm]])
 
 
 def _box(x0, x1, y0, y1, z0, z1) -> cq.Solid:
     return cq.Solid.makeBox(x1 - x0, y1 - y0, z1 - z0, pnt=cq.Vector(x0, y0, z0))
 
 
-def sled_bodies(layout, design, slot, faceplate: cq.Shape | None) -> list[Body]:
-    """The seated sled of one slot (see the module docstring)."""
+def sled_bodies(layout, design, slot, faceplate: cq.Shape | None,
+                carrier_step: cq.Shape | None = None) -> list[Body]:
+    """The seated sled of one slot (see the module docstring); carrier_step is the carrier's
+    STEP solid in board coordinates (`load_board_step`), None for the outline."""
     node = catalogue.node(design["node.model"])
     sled = catalogue.sled()
     enc = catalogue.enclosure()
@@ -61,8 +110,8 @@ def sled_bodies(layout, design, slot, faceplate: cq.Shape | None) -> list[Body]:
     n = slot.index
     out = []
 
-    def add(name, shape, kind="node"):
-        out.append(Body(f"slot {n} {name}", shape, kind, n))
+    def add(name, shape, kind="node", source="layout"):
+        out.append(Body(f"slot {n} {name}", shape, kind, n, source))
 
     y_front = s.pi_front_y_mm
     (y_a, z_a), (y_b, z_b) = s.pi_to_rack(0.0, 0.0), s.pi_to_rack(*node.board_mm)
@@ -89,7 +138,10 @@ def sled_bodies(layout, design, slot, faceplate: cq.Shape | None) -> list[Body]:
             stand.append(cq.Solid.makeCylinder(sled["standoff_d_mm"] / 2, car0 - top, cq.Vector(top, yy, zz),
                                                cq.Vector(1, 0, 0)))
     add("standoffs", cq.Compound.makeCompound(stand))
-    add("carrier", _box(car0, car1, s.carrier_y0_mm, s.carrier_y1_mm, s.carrier_z0_mm, s.carrier_z1_mm), "board")
+    if carrier_step is not None:
+        add("carrier", place_carrier(layout, slot, carrier_step), "board", STEP_SOURCE)
+    else:
+        add("carrier", _box(car0, car1, s.carrier_y0_mm, s.carrier_y1_mm, s.carrier_z0_mm, s.carrier_z1_mm), "board")
     arm_top = layout.guides[0].z1 + 0.4 + enc["faceplate_arm_height_mm"]
     add("parts", _box(car1, car1 + sled["carrier_component_height_mm"], s.carrier_y0_mm, s.carrier_y1_mm - 3.0,
                       arm_top + 1.0, s.carrier_z1_mm - sled["guide_engagement_mm"] - 1.0))
@@ -99,15 +151,19 @@ def sled_bodies(layout, design, slot, faceplate: cq.Shape | None) -> list[Body]:
     add("plug", _box(cx - half_x, cx + half_x, s.carrier_y1_mm, s.carrier_y1_mm + conn["engagement_mm"],
                      s.connector_z_mm - half_z, s.connector_z_mm + half_z), "connector")
     if faceplate is not None:
-        add("faceplate", faceplate, "printed")
+        add("faceplate", faceplate, "printed", "mech.frame")
     add("socket", _box(cx - half_x, cx + half_x, layout.backplane.y0 - conn["body_depth_mm"], layout.backplane.y0,
                        s.connector_z_mm - half_z, s.connector_z_mm + half_z), "connector")
     return out
 
 
-def other_bodies(layout) -> list[Body]:
+def other_bodies(layout, backplane_step: cq.Shape | None = None) -> list[Body]:
+    """The backplane (its STEP solid in board coordinates, or None for the outline) and the fans."""
     bp = layout.backplane
-    out = [Body("backplane", _box(bp.x0, bp.x1, bp.y0, bp.y1, bp.z0, bp.z1), "board")]
+    if backplane_step is not None:
+        out = [Body("backplane", place_backplane(layout, backplane_step), "board", 0, STEP_SOURCE)]
+    else:
+        out = [Body("backplane", _box(bp.x0, bp.x1, bp.y0, bp.y1, bp.z0, bp.z1), "board")]
     for f in layout.fans:
         h = f.size_mm / 2
         out.append(Body(f"fan {f.index}", _box(f.x_mm - h, f.x_mm + h, layout.fan_wall.y1,

@@ -15,6 +15,7 @@ from pathlib import Path
 import cadquery as cq
 
 from mechanical.parts import Part
+from rackplane.stepfile import fixed_time_stamp
 
 # Chordal deviation of the STL mesh from the true surface (mm): a tenth of the 0.1 mm layer of a
 # fine FDM print, so the mesh is never the coarsest step between CAD and part.
@@ -22,9 +23,6 @@ STL_LINEAR_TOLERANCE_MM = 0.01
 # Largest angle between neighbouring facets on a curved surface (radians, about 5.7 degrees).
 STL_ANGULAR_TOLERANCE_RAD = 0.1
 
-# STEP (ISO 10303-21) header FILE_NAME carries the export time; a fixed value keeps the file stable.
-_STEP_TIME_STAMP = "2000-01-01T00:00:00"
-_STEP_FILE_NAME = re.compile(r"(FILE_NAME\('[^']*',')[^']*(')")
 # OCCT numbers assembly occurrences ('1', '2', ...) with a per-process counter, so a second export
 # in one process gets other ids; they are labels only and are renumbered from 1 in file order.
 _STEP_OCCURRENCE_ENTITY = re.compile(r"NEXT_ASSEMBLY_USAGE_OCCURRENCE\([^;]*;")
@@ -57,7 +55,7 @@ def write_step_bodies(bodies: list[tuple[str, cq.Shape]], path: Path, name: str)
         assy.add(shape, name=body_name.replace(" ", "_"))
     assy.export(str(path), exportType="STEP")
     text = path.read_text(encoding="utf-8", errors="surrogateescape")
-    text = _STEP_FILE_NAME.sub(lambda m: m.group(1) + _STEP_TIME_STAMP + m.group(2), text, count=1)
+    text = fixed_time_stamp(text)
     # OCCT wraps long entity lines; the wrap point moves with the id's length, so unwrap these
     text = _STEP_OCCURRENCE_ENTITY.sub(lambda m: re.sub(r"\n\s*", "", m.group(0)), text)
     counter = iter(range(1, 1 << 30))

@@ -159,12 +159,16 @@ def write_render_meshes(bodies: list, workdir) -> dict[str, str]:
     return out
 
 
+BOARD_STEP_STAGE = "pcb.step"
+
+
 @stage(ASSEMBLY_STAGE, title="assembly: node, board and fan bodies; clearances and insertion sweeps",
-       needs=(FRAME_STAGE,), out_subdir="mechanical", design_keys=FRAME_DESIGN_KEYS)
+       needs=(FRAME_STAGE, BOARD_STEP_STAGE), out_subdir="mechanical", design_keys=FRAME_DESIGN_KEYS)
 def build_assembly(inp: StageInput) -> dict:
-    """Place every body (frame parts from mech.frame's BREP files, sleds, backplane, fans), write
-    `assembly.step`, and measure: clearance pairs (B-rep distance, overlap, mate kind), each
-    sled's insertion sweep and each plug's engagement in its socket (see `mechanical.bodies`)."""
+    """Place every body (frame parts from mech.frame's BREP files, sleds, the boards' STEP models
+    from pcb.step, fans), write `assembly.step`, and measure: clearance pairs (B-rep distance,
+    overlap, mate kind), each sled's insertion sweep and each plug's engagement in its socket
+    (see `mechanical.bodies`). Without pcb.step upstream the boards are outline solids."""
     import cadquery as cq
 
     from mechanical import bodies as B
@@ -179,18 +183,22 @@ def build_assembly(inp: StageInput) -> dict:
         if pid == "faceplate":
             faceplate = shape
             continue
-        every.append(B.Body(f"frame {pid}", shape, "printed"))
+        every.append(B.Body(f"frame {pid}", shape, "printed", 0, FRAME_STAGE))
+    steps = {}
+    if BOARD_STEP_STAGE in inp.upstream:
+        up = inp.upstream[BOARD_STEP_STAGE]
+        steps = {board: B.load_board_step(up.path(f["step"])) for board, f in up.facts["boards"].items()}
     x1 = layout.slots[0].x_mm
     for slot in layout.slots:
         fp = faceplate.translate(cq.Vector(slot.x_mm - x1, 0, 0)) if faceplate is not None else None
-        every += B.sled_bodies(layout, inp.design, slot, fp)
-    every += B.other_bodies(layout)
+        every += B.sled_bodies(layout, inp.design, slot, fp, steps.get("carrier"))
+    every += B.other_bodies(layout, steps.get("backplane"))
     write_step_bodies([(b.name, b.shape) for b in every], inp.workdir / FULL_ASSEMBLY_FILE,
                       name=f"{inp.design['name']}-assembly")
     render_meshes = write_render_meshes(every, inp.workdir)
     return {
         "render_meshes": render_meshes,
-        "bodies": [{"name": b.name, "kind": b.kind, "slot": b.slot} for b in every],
+        "bodies": [{"name": b.name, "kind": b.kind, "slot": b.slot, "source": b.source} for b in every],
         "pairs": B.clearance_pairs(every),
         "sweeps": B.insertion_sweeps(layout, every),
         "engagement": B.engagement(every),

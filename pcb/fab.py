@@ -60,9 +60,27 @@ def _kicad_cli(args: list[str], what: str) -> None:
                            f"{(proc.stderr or proc.stdout).strip()[-500:]}")
 
 
+def export_step(board_path: Path, step_path: Path) -> Path:
+    """Write the board's STEP model (kicad-cli, mm, board coordinates: x = u, y = -v, the F.Cu
+    face up at z = board thickness) with a fixed header time stamp; return step_path."""
+    from rackplane.stepfile import normalise_step_file
+
+    board_path = Path(board_path)
+    step_path = Path(step_path)
+    step_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rackplane-step-") as tmp:
+        for sibling in board_path.parent.glob(board_path.stem + ".kicad_*"):
+            shutil.copy2(sibling, Path(tmp) / sibling.name)
+        _kicad_cli(["pcb", "export", "step", "--force", "--no-dnp", "--subst-models", "-o", str(step_path),
+                    str(Path(tmp) / board_path.name)], "export step")
+    if not step_path.exists() or step_path.stat().st_size == 0:
+        raise RuntimeError(f"kicad-cli export step wrote no file: {step_path}")
+    return normalise_step_file(step_path)
+
+
 def export_outputs(board_path: Path, outdir: Path) -> dict:
     """Beside the Gerbers: Excellon drill files, the placement file (CSV, both sides), a BOM
-    (CSV, from the board's footprints), the board's STEP model and top/bottom PNG renders.
+    (CSV, from the board's footprints) and top/bottom PNG renders (the STEP model is `pcb.step`'s).
     Returns the file names by kind (relative to `outdir`)."""
     import csv
 
@@ -80,9 +98,6 @@ def export_outputs(board_path: Path, outdir: Path) -> dict:
         pos = outdir / f"{stem}_pos.csv"
         _kicad_cli(["pcb", "export", "pos", "--format", "csv", "--units", "mm", "--side", "both",
                     "--exclude-dnp", "-o", str(pos), board], "export pos")
-        step = outdir / f"{stem}.step"
-        _kicad_cli(["pcb", "export", "step", "--force", "--no-dnp", "--subst-models", "-o", str(step), board],
-                   "export step")
         renders = {}
         for side in ("top", "bottom"):
             png = outdir / f"{stem}_{side}.png"
@@ -100,4 +115,4 @@ def export_outputs(board_path: Path, outdir: Path) -> dict:
         for (val, pkg), refs in sorted(rows.items()):
             w.writerow([len(refs), val, pkg, " ".join(sorted(refs))])
     return {"drill": sorted(p.name for p in drill_dir.iterdir()), "drill_dir": drill_dir.name,
-            "placement": pos.name, "bom": bom.name, "step": step.name, "renders": renders}
+            "placement": pos.name, "bom": bom.name, "renders": renders}

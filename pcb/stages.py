@@ -68,7 +68,7 @@ def backplane_drc(inp: StageInput) -> dict:
     return summary
 
 
-@stage("pcb.fab", title="backplane Gerbers (KiKit), drill, placement, BOM, STEP and renders", needs=("pcb.board",), out_subdir="pcb",
+@stage("pcb.fab", title="backplane Gerbers (KiKit), drill, placement, BOM and renders", needs=("pcb.board",), out_subdir="pcb",
        design_keys=PCB_DESIGN_KEYS, for_checks=False)
 def backplane_fab(inp: StageInput) -> dict:
     """Facts: the Gerber zip's name, size and contents."""
@@ -114,7 +114,7 @@ CARRIER_DRC_REPORT = "carrier_drc.json"
 CARRIER_GERBER_ZIP = "carrier_gerbers.zip"
 
 
-@stage("pcb.carrier_fab", title="carrier Gerbers (KiKit), drill, placement, BOM, STEP and renders",
+@stage("pcb.carrier_fab", title="carrier Gerbers (KiKit), drill, placement, BOM and renders",
        needs=("pcb.carrier_board",), out_subdir="pcb", design_keys=PCB_DESIGN_KEYS, for_checks=False)
 def carrier_fab(inp: StageInput) -> dict:
     """Facts: the carrier's Gerber zip (name, size, contents) and the other outputs' names."""
@@ -125,3 +125,20 @@ def carrier_fab(inp: StageInput) -> dict:
     facts["kikit_preset"] = preset
     facts["outputs"] = fab_mod.export_outputs(board_path, inp.workdir)
     return facts
+
+
+STEP_STAGE = "pcb.step"
+BOARD_STEP_FILES = {"backplane": "backplane.step", "carrier": "carrier.step"}
+
+
+@stage(STEP_STAGE, title="board STEP models (kicad-cli) for the mechanical assembly",
+       needs=("pcb.board", "pcb.carrier_board"), out_subdir="pcb", design_keys=PCB_DESIGN_KEYS)
+def board_steps(inp: StageInput) -> dict:
+    """Facts: per board, the STEP file's name and its thickness (mm) as kicad-cli modelled it,
+    in board coordinates (`pcb.fab.export_step`); `mech.assembly` places them in the rack."""
+    out = {}
+    for board, stage_name in (("backplane", "pcb.board"), ("carrier", "pcb.carrier_board")):
+        up = inp.upstream[stage_name]
+        path = fab_mod.export_step(up.path(up.facts["files"]["board"]), inp.workdir / BOARD_STEP_FILES[board])
+        out[board] = {"step": path.name, "board_size_mm": up.facts["board_size_mm"]}
+    return {"boards": out}

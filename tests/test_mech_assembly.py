@@ -113,3 +113,20 @@ def test_air_openings_catch_a_model_more_open_than_the_build(small_ctx):
     facts[FRAME_STAGE]["faceplate"]["open_fraction"] = 0.05  # ports fill the faceplate
     r = _run("air.openings", BuildContext(small_ctx.design, small_ctx.layout, facts=facts))
     assert r.status == FAIL and "sled faceplate" in r.parts
+
+
+@pytest.mark.slow
+def test_assembly_uses_the_board_steps_and_still_clears(tmp_path):
+    """Built by the pipeline, the assembly's backplane and carriers are kicad-cli's board STEP
+    models (pcb.step), and every mechanical check passes with them."""
+    from rackplane.pipeline import Progress, run_stages
+
+    design = resolve_design(load_design().replace(slots__count=2))
+    ctx, runs = run_stages(design, tmp_path / "cache", {ASSEMBLY_STAGE}, Progress(enabled=False))
+    assert not [r.error for r in runs if r.error]
+    boards = [b for b in ctx.facts[ASSEMBLY_STAGE]["bodies"] if b["kind"] == "board"]
+    assert [b["name"] for b in boards] == ["slot 1 carrier", "slot 2 carrier", "backplane"]
+    assert {b["source"] for b in boards} == {B.STEP_SOURCE}
+    for cid in ("mech.clearance", "mech.insertion"):
+        r = _run(cid, ctx)
+        assert r.status == PASS, r.message

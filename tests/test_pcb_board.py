@@ -147,3 +147,33 @@ def test_fab_writes_gerbers_and_drill(builds, tmp_path):
     names = " ".join(facts["files"])
     for layer in ("CuTop", "CuBottom", "EdgeCuts", "MaskTop", "PTH.drl", "NPTH.drl"):
         assert layer in names
+
+
+def test_board_steps_sit_on_the_layout_boxes(builds, tmp_path):
+    """pcb.step writes both boards' STEP models (byte-identical on a rerun); placed by the boards'
+    coordinate mappings they cover Layout's board boxes, holes cut."""
+    from mechanical import bodies as B
+
+    ctx = builds[10]
+    spec = STAGES["pcb.step"]
+    ups = {n: Upstream(ctx.facts[n], ctx.stage_dirs[n]) for n in spec.needs}
+    first = spec.func(StageInput(ctx.design, ctx.layout, tmp_path / "a", ups))
+    again = spec.func(StageInput(ctx.design, ctx.layout, tmp_path / "b", ups))
+    L = ctx.layout
+    bp, s, slot = L.backplane, L.sled, L.slots[3]
+    half = s.carrier_thickness_mm / 2
+    expected = {"backplane": (bp.x0, bp.x1, bp.y0, bp.y1, bp.z0, bp.z1),
+                "carrier": (slot.x_mm - half, slot.x_mm + half, s.carrier_y0_mm, s.carrier_y1_mm,
+                            s.carrier_z0_mm, s.carrier_z1_mm)}
+    for board, facts in first["boards"].items():
+        a, b = tmp_path / "a" / facts["step"], tmp_path / "b" / facts["step"]
+        assert a.read_bytes() == b.read_bytes(), board
+        solid = B.load_board_step(a)
+        placed = B.place_backplane(L, solid) if board == "backplane" else B.place_carrier(L, slot, solid)
+        bb = placed.BoundingBox()
+        got = (bb.xmin, bb.xmax, bb.ymin, bb.ymax, bb.zmin, bb.zmax)
+        x0, x1, y0, y1, z0, z1 = expected[board]
+        assert max(abs(g - e) for g, e in zip(got, expected[board])) <= 0.1, (board, got, expected[board])
+        # the STEP board is thinner than 1.6 mm by its copper only; the holes are cut
+        assert placed.Volume() < (x1 - x0) * (y1 - y0) * (z1 - z0), board
+        assert len(placed.Faces()) > 6, board

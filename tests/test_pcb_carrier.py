@@ -102,4 +102,4 @@ def test_carrier_fab_writes_gerbers(carriers, tmp_path):
     names = " ".join(facts["files"])
     for layer in ("CuTop", "CuBottom", "EdgeCuts", "PTH.drl", "NPTH.drl"):
         assert layer in names
-    assert facts["outputs"]["step"] == "carrier.step"
+    assert facts["outputs"]["placement"] == "carrier_pos.csv"
