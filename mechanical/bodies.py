@@ -73,10 +73,11 @@ def _rigid(shape: cq.Shape, rows: list[list[float]]) -> cq.Shape:
     return cq.Shape.cast(BRepBuilderAPI_Transform(shape.wrapped, trsf, True).Shape())
 
 
-def place_backplane(layout, board: cq.Shape) -> cq.Shape:
-    """The backplane STEP solid in rack position: board u along +X from backplane.x0, v down from
-    backplane.z1 (`pcb.coords.board_uv_mm`), its F.Cu face (toward the sleds) on backplane.y0."""
-    bp = layout.backplane
+def place_backplane(layout, board: cq.Shape, module=None) -> cq.Shape:
+    """The backplane STEP solid in rack position: board u along +X from the board's x0 (the
+    module's, on a split backplane), v down from backplane.z1 (`pcb.coords.board_uv_mm`), its
+    F.Cu face (toward the sleds) on backplane.y0."""
+    bp = module.box if module is not None else layout.backplane
     t = _thickness_mm(board)
     return _rigid(board, [[1, 0, 0, bp.x0], [0, 0, -1, bp.y0 + t], [0, 1, 0, bp.z1]])
 
@@ -158,12 +159,16 @@ def sled_bodies(layout, design, slot, faceplate: cq.Shape | None,
 
 
 def other_bodies(layout, backplane_step: cq.Shape | None = None) -> list[Body]:
-    """The backplane (its STEP solid in board coordinates, or None for the outline) and the fans."""
-    bp = layout.backplane
-    if backplane_step is not None:
-        out = [Body("backplane", place_backplane(layout, backplane_step), "board", 0, STEP_SOURCE)]
-    else:
-        out = [Body("backplane", _box(bp.x0, bp.x1, bp.y0, bp.y1, bp.z0, bp.z1), "board")]
+    """The backplane (its STEP solid in board coordinates, or None for the outline; one body per
+    module on a split backplane, `backplane module <j>`) and the fans."""
+    out = []
+    for m in layout.backplane_modules:
+        name = f"backplane module {m.index}" if layout.is_split else "backplane"
+        if backplane_step is not None:
+            out.append(Body(name, place_backplane(layout, backplane_step, m), "board", 0, STEP_SOURCE))
+        else:
+            b = m.box
+            out.append(Body(name, _box(b.x0, b.x1, b.y0, b.y1, b.z0, b.z1), "board"))
     for f in layout.fans:
         h = f.size_mm / 2
         out.append(Body(f"fan {f.index}", _box(f.x_mm - h, f.x_mm + h, layout.fan_wall.y1,
@@ -204,7 +209,7 @@ def mate_kind(a: Body, b: Body) -> str | None:
         rx, ry = _role(x), _role(y)
         if not y.slot and y.kind == "printed" and ry in _FRAME_MATES_WITH.get(rx, ()):
             return "contact"
-        if rx == "socket" and y.name == "backplane":
+        if rx == "socket" and ry == "backplane":
             return "contact"
     return None
 

@@ -48,6 +48,11 @@ PLACEMENT_CLEARANCE_MM = 1.0     # courtyard to courtyard when the input termina
 TITLE_TEXT_MM = 1.2               # board name, version and design hash
 PLAN_FILE = "backplane_plan.json"
 
+# Rear terminals in the power band and where along the board (fraction of its width) each goes:
+# the DC input nearest the middle (half the rail length to the farthest slot); on a module of a
+# split backplane the link terminals nearest its ends, where the next module's cable arrives.
+TERMINAL_TARGETS = {netlist_mod.INPUT_REF: 0.5, netlist_mod.LINK_IN_REF: 0.0, netlist_mod.LINK_OUT_REF: 1.0}
+
 # Groups of the netlist's parts (the pcb.netlist stage's facts name them).
 GROUP_SLOT, GROUP_MGMT, GROUP_POWER_IN, GROUP_MOUNT = "slot:", "mgmt", "power_in", "mount"
 
@@ -264,7 +269,7 @@ class BoardSpec:
 def infer_group(ref: str) -> str:
     """Group of a part of the slice-1 backplane netlist, which records none: J<n> are slot n's
     sockets, the input terminal is power_in, H<k> mounting holes."""
-    if ref == netlist_mod.INPUT_REF:
+    if ref in TERMINAL_TARGETS:
         return GROUP_POWER_IN
     if ref.startswith("H"):
         return GROUP_MOUNT
@@ -380,8 +385,10 @@ class Plan:
 
 
 def build_board(design, layout, netlist_path: Path, workdir: Path, spec: BoardSpec | None = None,
-                part_facts=None) -> Path:
+                part_facts=None, chained: bool = False) -> Path:
     """Make `workdir/backplane.kicad_pcb` (with its .kicad_pro and .kicad_dru), placed and routed.
+    `layout` is the board's (`Layout.module_board()`); `chained` marks a module of a split
+    backplane, whose sockets are labelled by position (A, B, ...) as every module is the same board.
 
     `spec` overrides the netlist file (tests use it for synthetic netlists). Raises ValueError
     when parts find no room and route.RouteError when a net cannot be routed.
@@ -429,7 +436,7 @@ def build_board(design, layout, netlist_path: Path, workdir: Path, spec: BoardSp
     if BAND_NET_B in nets:
         _add_zone(board, nets[BAND_NET_B], pcbnew.B_Cu, place.Rect(0.0, 0.0, width_mm, height_mm), BAND_NET_B,
                   solid=True)
-    _add_board_labels(design, layout, board, plan, fab)
+    _add_board_labels(design, layout, board, plan, fab, chained)
     pcbnew.SaveBoard(str(board_path), board)
     board_path.with_suffix(RULES_SUFFIX).write_text(fab_rules_text(fab))
     write_project(board_path, fab, rules)
@@ -531,31 +538,19 @@ def _place(design, layout, board, spec: BoardSpec, footprints: dict, fab: dict) 
 
     # --- management and power input: the free columns between and beside the cells ------------
     others = [p for p in spec.parts if p.group in (GROUP_MGMT, GROUP_POWER_IN)]
-    terminal = footprints.get(netlist_mod.INPUT_REF)
     keepouts = list(hole_keepouts) + [c for c in plan.cells.values()]
-    if terminal is not None:
-        # the DC input sits on the rear, in the power band, nearest the middle of the board
-        terminal.SetPosition(point(0, 0))
-        terminal.Flip(terminal.GetPosition(), pcbnew.FLIP_DIRECTION_LEFT_RIGHT)
-        tbox = _footprint_box(terminal)
-        centre_u = width_mm / 2
-        spots = []
-        for i in range(int(width_mm / 0.5)):
-            for sign in (1, -1):
-                u = centre_u + sign * i * 0.5
-                cand = tbox.shifted(u - (tbox.u0 + tbox.u1) / 2, band.v0 - tbox.v0)
-                if place.Rect(edge, 0, width_mm - edge, height_mm).contains(cand) and \
-                        not any(cand.overlaps(k.grown(PART_GAP_MM)) for k in hole_keepouts):
-                    spots.append(cand)
-            if spots:
-                break
-        if not spots:
-            raise ValueError("no room for the DC input terminal in the power band")
-        spot = spots[0]
-        terminal.SetPosition(point(spot.u0 - tbox.u0, spot.v0 - tbox.v0))
+    terminal_spots: list[place.Rect] = []
+    for ref, fraction in TERMINAL_TARGETS.items():
+        terminal = footprints.get(ref)
+        if terminal is None:
+            continue
+        # on the rear, in the band: only the holes and the other terminals are in its way
+        spot = _place_rear_terminal(terminal, band, hole_keepouts + terminal_spots, width_mm, height_mm, edge,
+                                    fraction * width_mm)
+        terminal_spots.append(spot)
         keepouts.append(spot)
         terminal.Reference().SetVisible(False)  # the title beside it names the board
-        others = [p for p in others if p.ref != netlist_mod.INPUT_REF]
+        others = [p for p in others if p.ref != ref]
     if others:
         span = place.Rect(edge + CELL_MARGIN_MM, band.v1 + PART_GAP_MM, width_mm - edge - CELL_MARGIN_MM, body_v1)
         columns = place.free_columns(span, [(c.u0, c.u1) for c in plan.cells.values()], MIN_COLUMN_MM)
@@ -566,6 +561,25 @@ def _place(design, layout, board, spec: BoardSpec, footprints: dict, fab: dict) 
         for ref, (u, v) in spots.items():
             footprints[ref].SetPosition(point(u, v))
     return plan
+
+
+def _place_rear_terminal(terminal, band: place.Rect, keepouts: list, width_mm: float, height_mm: float,
+                         edge_mm: float, target_u_mm: float) -> place.Rect:
+    """Put a screw terminal on the rear (B.Cu) side, in the power band, at the free spot nearest
+    target_u_mm (0.5 mm steps) clear of the keep-outs; return its courtyard box."""
+    pcbnew = _pcbnew()
+    terminal.SetPosition(point(0, 0))
+    terminal.Flip(terminal.GetPosition(), pcbnew.FLIP_DIRECTION_LEFT_RIGHT)
+    tbox = _footprint_box(terminal)
+    inside = place.Rect(edge_mm, 0, width_mm - edge_mm, height_mm)
+    for i in range(int(width_mm / 0.5) + 1):
+        for sign in (1, -1):
+            u = target_u_mm + sign * i * 0.5
+            cand = tbox.shifted(u - (tbox.u0 + tbox.u1) / 2, band.v0 - tbox.v0)
+            if inside.contains(cand) and not any(cand.overlaps(k.grown(PART_GAP_MM)) for k in keepouts):
+                terminal.SetPosition(point(cand.u0 - tbox.u0, cand.v0 - tbox.v0))
+                return cand
+    raise ValueError(f"no room for {terminal.GetReference()} in the power band")
 
 
 def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, plan: Plan, rules: dict,
@@ -674,7 +688,7 @@ def _is_slot_supply(ref: str, pad_number: str) -> bool:
     """Whether (ref, pad) is a slot socket's supply or return contact."""
     from pcb import pinout
 
-    if not (ref.startswith("J") and ref[1:].isdigit() and ref != netlist_mod.INPUT_REF):
+    if not (ref.startswith("J") and ref[1:].isdigit() and ref not in TERMINAL_TARGETS):
         return False
     kinds = {str(p.number): p.kind for p in pinout.SLOT_PINOUT}
     return kinds.get(pad_number) in (pinout.SUPPLY, pinout.RETURN)
@@ -736,9 +750,14 @@ def _add_via(board, net, via: route.Via) -> None:
     board.Add(v)
 
 
-def _add_board_labels(design, layout, board, plan: Plan, fab: dict) -> None:
-    """Silkscreen: every slot's number above its socket's pin 1 side, and the board's name,
-    version and design hash in the widest free stretch of the band's rear side."""
+def socket_label(slot_index: int, chained: bool) -> str:
+    """Silkscreen label of a socket: the slot number, or on a chained module its position letter."""
+    return chr(ord("A") + slot_index - 1) if chained else str(slot_index)
+
+
+def _add_board_labels(design, layout, board, plan: Plan, fab: dict, chained: bool = False) -> None:
+    """Silkscreen: every socket's label (`socket_label`) above its pin 1 side, and the board's
+    name, version and design hash in the widest free stretch of the band's rear side."""
     import rackplane
 
     pcbnew = _pcbnew()
@@ -746,9 +765,10 @@ def _add_board_labels(design, layout, board, plan: Plan, fab: dict) -> None:
         fp = board.FindFootprintByReference(netlist_mod.slot_ref(slot.index))
         u, v = coords.slot_connector_uv_mm(layout, slot)
         pin1_v = pcbnew.ToMM(fp.FindPadByNumber("1").GetPosition().y)
-        _add_text(board, pcbnew.F_SilkS, str(slot.index), u - _silk_label_offset_mm(fp), pin1_v)
+        _add_text(board, pcbnew.F_SilkS, socket_label(slot.index, chained), u - _silk_label_offset_mm(fp), pin1_v)
     width_mm, height_mm = coords.board_size_mm(layout)
-    title = f"rackplane backplane {design['name']} v{rackplane.__version__} #{design_hash(design)}"
+    kind = f"backplane module ({len(layout.slots)} slots)" if chained else "backplane"
+    title = f"rackplane {kind} {design['name']} v{rackplane.__version__} #{design_hash(design)}"
     text = _add_text(board, pcbnew.B_SilkS, title, width_mm / 2, height_mm - SILK_TEXT_MM, mirrored=True,
                      size_mm=TITLE_TEXT_MM)
     # move the title along the bottom edge to a stretch clear of every hole and pad

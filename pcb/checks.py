@@ -80,15 +80,17 @@ def copper(ctx):
     rules = []
     for rail in facts["rails"]:
         w = rail["worst_ipc"]
-        rules.append(Rule(f"{rail['net']} on {rail['layer']} copper width at u = {w['u_mm']:g} mm carrying "
+        where = f"module {rail['module']} " if "module" in rail else ""
+        rules.append(Rule(f"{rail['net']} on {where}{rail['layer']} copper width at u = {w['u_mm']:g} mm carrying "
                           f"{w['current_a']:.2f} A (IPC-2221 needs {w['needed_mm']:.2f} mm at "
                           f"{facts['allowed_rise_k']:g} K)", w["width_mm"], w["needed_mm"], "mm", ">=",
                           (rail["net"],)))
     for b in facts.get("slot_branches", []):
         rules.append(Rule(f"{b['net']} ({b['where']}) narrowest track for {b['current_a']:.2f} A",
                           b["narrowest_mm"], b["needed_mm"], "mm", ">=", (b["net"],)))
-    drop = sum(r["drop_v"] for r in facts["rails"])
-    rules.append(Rule(f"voltage drop input to farthest load ({facts['rails'][0]['drop_to']}), "
+    drop = facts["drop_v"]
+    chain = f", supply at {facts['supply_at']} of {facts['modules']} chained modules" if facts.get("modules", 1) > 1 else ""
+    rules.append(Rule(f"voltage drop input to farthest load ({facts['drop_to']}{chain}), "
                       f"12 V rail + return at full load", drop, facts["drop_budget_v"], "V", "<=",
-                      tuple(r["net"] for r in facts["rails"])))
+                      tuple(sorted({r["net"] for r in facts["rails"]}))))
     return worst_of("pcb.copper", rules)

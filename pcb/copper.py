@@ -236,13 +236,18 @@ def measure_rail(board_path: Path, net_name: str, layer_name: str, input_u_mm: f
     }
 
 
-def measure_board(design, layout, board_path: Path) -> dict:
+def measure_board(design, layout, board_path: Path, module_slot_counts: tuple[int, ...] = ()) -> dict:
     """The power-copper facts of a saved backplane: both rails (VIN on F.Cu, GND on B.Cu) with the
     slots' and fans' currents at their places, and every slot supply net's narrowest track.
 
     Loads: every slot draws `pcb.pinout.slot_supply_current_a` at its socket; the fans' total
-    (fan count x catalogue power / input voltage) is drawn at both ends of the board, half each
-    (wherever the fan headers sit, no load is farther from the input)."""
+    (fan count x catalogue power / input voltage) is drawn at both ends of the backplane, half
+    each (wherever the fan headers sit, no load is farther from the input).
+
+    A split backplane (`module_slot_counts`: the slots each module of the chain carries, left to
+    right; `layout` is the module board's) is measured once per module: current enters at the
+    link in (J101) and what the modules beyond draw leaves at the link out (J102). The chain's
+    drop is the sum of the modules' drops (the link cables' own resistance is not included)."""
     import pcbnew
 
     from pcb import netlist as netlist_mod
@@ -257,23 +262,64 @@ def measure_board(design, layout, board_path: Path) -> dict:
     fans_a = design["cooling.fan_count"] * fan.power_w / design["power.input_voltage_v"]
     box = board.GetBoardEdgesBoundingBox()
     u_lo, u_hi = pcbnew.ToMM(box.GetLeft()), pcbnew.ToMM(box.GetRight())
-    loads = []
+    slot_u = {}
     supply_numbers = {str(p.number) for p in pinout.pins_of_kind(pinout.SUPPLY)}
     supply_nets: dict[str, str] = {}
     for slot in layout.slots:
         fp = board.FindFootprintByReference(netlist_mod.slot_ref(slot.index))
         pads = list(fp.Pads())
-        u = sum(pcbnew.ToMM(p.GetPosition().x) for p in pads) / len(pads)
-        loads.append(Load(f"slot {slot.index}", u, slot_a))
+        slot_u[slot.index] = sum(pcbnew.ToMM(p.GetPosition().x) for p in pads) / len(pads)
         for p in pads:
             if p.GetNumber() in supply_numbers and p.GetNetname():
                 supply_nets[p.GetNetname()] = f"slot {slot.index}"
-    loads += [Load("fans (left end)", u_lo, fans_a / 2), Load("fans (right end)", u_hi, fans_a / 2)]
-    terminal = board.FindFootprintByReference(netlist_mod.INPUT_REF)
-    input_u = pcbnew.ToMM(terminal.GetPosition().x)
+
+    def u_of(ref: str) -> float:
+        return pcbnew.ToMM(board.FindFootprintByReference(ref).GetPosition().x)
+
+    counts = module_slot_counts or (len(layout.slots),)
+    n_mod = len(counts)
+    feed = n_mod // 2  # modules 1..feed are fed at their right end (J102), the others at their left (J101)
+    chain = []  # (module, input u, loads); module 0 = the unsplit board
+    for i, n in enumerate(counts):
+        loads = [Load(f"slot {sum(counts[:i]) + k}", slot_u[k], slot_a) for k in range(1, n + 1)]
+        if i == 0:
+            loads.append(Load("fans (left end)", u_lo, fans_a / 2))
+        if i == n_mod - 1:
+            loads.append(Load("fans (right end)", u_hi, fans_a / 2))
+        if n_mod == 1:
+            chain.append((0, u_of(netlist_mod.INPUT_REF), loads))
+            continue
+        if i < feed:  # current flows leftwards: on to modules 1..i through the link in
+            input_u = u_of(netlist_mod.LINK_OUT_REF)
+            beyond_a = slot_a * sum(counts[:i]) + (fans_a / 2 if i > 0 else 0.0)
+            beyond = Load(f"modules 1-{i} (link in)", u_of(netlist_mod.LINK_IN_REF), beyond_a)
+        else:         # rightwards: on to modules i+2..n through the link out
+            input_u = u_of(netlist_mod.LINK_IN_REF)
+            beyond_a = slot_a * sum(counts[i + 1:]) + (fans_a / 2 if i < n_mod - 1 else 0.0)
+            beyond = Load(f"modules {i + 2}-{n_mod} (link out)", u_of(netlist_mod.LINK_OUT_REF), beyond_a)
+        if beyond_a > 0:
+            loads.append(beyond)
+        chain.append((i + 1, input_u, loads))
     board = None
-    rails = [measure_rail(board_path, net, layer, input_u, loads, oz, temp_c)
-             for net, layer in (("VIN", "F.Cu"), ("GND", "B.Cu"))]
+    rails = []
+    side_drop_v = {"left": 0.0, "right": 0.0}
+    far_load = {}
+    for module, input_u, loads in chain:
+        side = "left" if module and module <= feed else "right"
+        for net, layer in (("VIN", "F.Cu"), ("GND", "B.Cu")):
+            rail = measure_rail(board_path, net, layer, input_u, loads, oz, temp_c)
+            if module:
+                rail["module"] = module
+                side_drop_v[side] += rail["drop_v"]
+                far_load[side] = rail["drop_to"]
+            rails.append(rail)
+    if n_mod == 1:
+        drop_v, drop_to = sum(r["drop_v"] for r in rails), rails[0]["drop_to"]
+        feed_text = f"{netlist_mod.INPUT_REF}"
+    else:
+        worst = max(side_drop_v, key=lambda k: (side_drop_v[k], k))
+        drop_v, drop_to = side_drop_v[worst], far_load[worst]
+        feed_text = (f"module {feed} {netlist_mod.LINK_OUT_REF} and module {feed + 1} {netlist_mod.LINK_IN_REF}")
     # slot supply nets (the eFuse output to the socket) that are not the rail itself
     board = pcbnew.LoadBoard(str(board_path))
     branches = []
@@ -294,5 +340,9 @@ def measure_board(design, layout, board_path: Path) -> dict:
         "slot_current_a": round(slot_a, 4),
         "fans_current_a": round(fans_a, 4),
         "rails": rails,
+        "drop_v": round(drop_v, 5),
+        "drop_to": drop_to,
+        "modules": n_mod,
+        "supply_at": feed_text,
         "slot_branches": branches,
     }

@@ -8,6 +8,9 @@ Parts (reference designators are stable across designs so that boards and report
 
 * ``J1 .. Jn``: one slot socket per slot, ``J<slot index>``; pins wired from `pcb.pinout`.
 * ``J100``: the DC input, a 2-way 5.08 mm screw terminal (power.toml `input_connector`).
+* A module of a split backplane (`Layout.is_split`) has no J100 but two link terminals of the
+  same part, ``J101`` at its left end (the chain's input: the supply on module 1, the previous
+  module's J102 on the others) and ``J102`` at its right end (on to the next module).
 * ``H1 .. Hk``: mounting holes at Layout's `backplane_holes_xz_mm`, in that order.
 
 Nets: ``VIN`` (the input rail, which feeds every slot's supply pins) and ``GND``. This slice
@@ -35,6 +38,7 @@ from rackplane import catalogue
 
 FOOTPRINT_DIR = Path("/usr/share/kicad/footprints")
 INPUT_REF = "J100"
+LINK_IN_REF, LINK_OUT_REF = "J101", "J102"
 # The board layout (pcb/board.py) reads this thin power netlist (slot sockets, input, holes) until it
 # places the full circuit (issue 5); the full backplane and carrier netlists come from pcb/electrical.py.
 NETLIST_FILE = "backplane_power.net"
@@ -75,8 +79,9 @@ def input_connector() -> dict:
     return {k: v for k, v in catalogue.load("power")["input_connector"].items() if k != "sources"}
 
 
-def build_circuit(design, layout, slot_pinout=pinout_mod.SLOT_PINOUT):
-    """A SKiDL Circuit of the backplane for `design` and its Layout.
+def build_circuit(design, layout, slot_pinout=pinout_mod.SLOT_PINOUT, chained: bool = False):
+    """A SKiDL Circuit of the backplane for `design` and its Layout (the module board's, when
+    `chained`: then the input is the link pair J101 / J102 instead of J100).
 
     `slot_pinout` is normally `pcb.pinout.SLOT_PINOUT`; tests pass faulty tables to prove
     that ERC catches them (this function does not validate the table: ERC is the safety net).
@@ -88,13 +93,15 @@ def build_circuit(design, layout, slot_pinout=pinout_mod.SLOT_PINOUT):
     circuit.no_files = True
     with circuit:
         rails = {"VIN": sk.Net("VIN"), "GND": sk.Net("GND")}
-        terminal = sk.Part(symbol_library(power_in["symbol_lib"]), power_in["symbol"], ref=INPUT_REF, tag="power_input",
-                           value=f"{power_in['value']} {design['power.input_voltage_v']:g} V",
-                           footprint=power_in["footprint"])
-        for pin in terminal.pins:
-            pin.func = sk.Pin.types.PWROUT
-        rails["VIN"] += terminal[power_in["vin_pin"]]
-        rails["GND"] += terminal[power_in["gnd_pin"]]
+        terminals = ((LINK_IN_REF, "link_in"), (LINK_OUT_REF, "link_out")) if chained else ((INPUT_REF, "power_input"),)
+        for k, (ref, tag) in enumerate(terminals):
+            terminal = sk.Part(symbol_library(power_in["symbol_lib"]), power_in["symbol"], ref=ref, tag=tag,
+                               value=f"{power_in['value']} {design['power.input_voltage_v']:g} V",
+                               footprint=power_in["footprint"])
+            for pin in terminal.pins:  # the supply enters at the first; the link out passes it on
+                pin.func = sk.Pin.types.PWROUT if k == 0 else sk.Pin.types.PASSIVE
+            rails["VIN"] += terminal[power_in["vin_pin"]]
+            rails["GND"] += terminal[power_in["gnd_pin"]]
         for slot in layout.slots:
             socket = sk.Part(symbol_library("Connector_Generic"), slot_symbol(), ref=slot_ref(slot.index),
                              tag=f"slot{slot.index}", value=conn["mpn_backplane"],
@@ -169,15 +176,17 @@ def read_netlist(path: Path) -> tuple[list[NetlistPart], list[NetlistNet]]:
     return parts, nets
 
 
-def write_backplane_netlist(design, layout, workdir: Path, slot_pinout=pinout_mod.SLOT_PINOUT) -> dict:
-    """Write backplane.net, backplane_parts.json and backplane_erc.txt into `workdir`; return facts.
+def write_backplane_netlist(design, layout, workdir: Path, slot_pinout=pinout_mod.SLOT_PINOUT,
+                            chained: bool = False) -> dict:
+    """Write the board's power netlist, its parts JSON and ERC report into `workdir`; return facts.
+    `layout` is the board's (`Layout.module_board()`); `chained` for a module of a split backplane.
 
     Facts: part_count, parts (ref -> value), net_names, erc_errors, erc_warnings, erc_messages,
     files (names relative to `workdir`).
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    circuit = build_circuit(design, layout, slot_pinout)
+    circuit = build_circuit(design, layout, slot_pinout, chained)
     erc = run_erc(circuit)
     text = netlist_text(circuit)
     parts, nets = parts_and_nets(circuit)

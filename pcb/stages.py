@@ -30,7 +30,8 @@ def backplane_netlist(inp: StageInput) -> dict:
     is what pcb.board reads), the full boards from `pcb.electrical.write_boards` (backplane_parts and
     carrier_parts with groups and pins, erc per board, computed values, i2c, power, board_files),
     slot_pinout (with each pin's current, A) and pinout_problems."""
-    facts = netlist_mod.write_backplane_netlist(inp.design, inp.layout, inp.workdir)
+    facts = netlist_mod.write_backplane_netlist(inp.design, inp.layout.module_board(), inp.workdir,
+                                                chained=inp.layout.is_split)
     facts.update(electrical.write_boards(inp.design, inp.layout, inp.workdir))
     facts["slot_pinout"] = pinout.as_table(inp.design)
     facts["slot_supply_current_a"] = round(pinout.slot_supply_current_a(inp.design), 4)
@@ -42,15 +43,26 @@ def backplane_netlist(inp: StageInput) -> dict:
        needs=("pcb.netlist",), out_subdir="pcb", design_keys=PCB_DESIGN_KEYS)
 def backplane_board(inp: StageInput) -> dict:
     """Facts: board file names, board_size_mm, holes and connectors (rack mm, read back from the
-    saved board), zones, and the fab rules applied."""
+    saved board; a split backplane's module board is read once and its holes repeated at every
+    module's place), the modules, zones, and the fab rules applied."""
     up = inp.upstream["pcb.netlist"]
-    path = board_mod.build_board(inp.design, inp.layout, up.path(up.facts["files"]["netlist"]), inp.workdir,
-                                 part_facts=up.facts.get("parts"))
-    facts = board_mod.read_board_facts(inp.layout, path)
+    layout = inp.layout
+    board_layout = layout.module_board()
+    path = board_mod.build_board(inp.design, board_layout, up.path(up.facts["files"]["netlist"]), inp.workdir,
+                                 part_facts=up.facts.get("parts"), chained=layout.is_split)
+    facts = board_mod.read_board_facts(board_layout, path)
+    facts["modules"] = [{"index": m.index, "offset_x_mm": layout.module_offset_x_mm(m), "slots": list(m.slot_indices)}
+                        for m in layout.backplane_modules]
+    facts["module_slots"] = layout.module_slots
+    facts["holes"] = [{**h, "ref": h["ref"] if m["index"] == 1 else f"{h['ref']} (module {m['index']})",
+                       "x_mm": round(h["x_mm"] + m["offset_x_mm"], 4)}
+                      for m in facts["modules"] for h in facts["holes"]]
     facts["files"] = {"board": path.name, "project": path.with_suffix(".kicad_pro").name,
                       "rules": path.with_suffix(board_mod.RULES_SUFFIX).name, "plan": board_mod.PLAN_FILE}
     facts["plan"] = json.loads((inp.workdir / board_mod.PLAN_FILE).read_text())
-    facts["copper"] = copper_mod.measure_board(inp.design, inp.layout, path)
+    facts["copper"] = copper_mod.measure_board(
+        inp.design, board_layout, path,
+        tuple(len(m.slot_indices) for m in layout.backplane_modules) if layout.is_split else ())
     facts["design_hash"] = board_mod.design_hash(inp.design)
     facts["fab"] = inp.design["pcb.fab"]
     facts["fab_rules"] = catalogue.fab(inp.design["pcb.fab"])

@@ -98,6 +98,8 @@ SCHEMA: tuple[Param, ...] = (
     Param("printer.nozzle_mm", "float", 0.4, "nozzle diameter", min=0.1, max=2.0),
     Param("printer.material", "str", "PETG", "filament", choices_from="material_names"),
     Param("pcb.fab", "str", "jlcpcb", "fab house whose rules the boards follow", choices_from="fab_names"),
+    Param("pcb.max_board_length_mm", "float", 500.0, "longest backplane board; a longer backplane is split "
+          "into identical modules of k slots chained by link connectors", min=60, max=1000),
 )
 
 PARAMS: dict[str, Param] = {p.key: p for p in SCHEMA}

@@ -37,10 +37,10 @@ generators and the frame read the positions below; neither computes one of its o
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from rackplane import catalogue
-from rackplane.design import Design
+from rackplane.design import Design, DesignError
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,16 @@ class Slot:
 
 
 @dataclass(frozen=True)
+class BackplaneModule:
+    """One backplane board of the chain, left to right seen from the front. Every module is the
+    same board (`module_slots` socket positions); the last one may leave positions empty."""
+    index: int                                   # 1-based
+    box: Box
+    slot_indices: tuple[int, ...]                # the slots whose sockets it carries
+    holes_xz_mm: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
 class Fan:
     index: int
     x_mm: float
@@ -145,9 +155,11 @@ class Layout:
     slots: tuple[Slot, ...]
     guides: tuple[Box, ...]         # lower card guide ribs, one per slot
     upper_guides: tuple[Box, ...]   # upper card guide ribs, one per slot
-    backplane: Box
-    backplane_holes_xz_mm: tuple[tuple[float, float], ...]
+    backplane: Box                  # the whole backplane: one board, or the span of its modules
+    backplane_holes_xz_mm: tuple[tuple[float, float], ...]   # every module's holes
     backplane_hole_d_mm: float
+    backplane_modules: tuple[BackplaneModule, ...]   # one module when the backplane is not split
+    module_slots: int               # socket positions per module board
     fan_wall_y_mm: float
     fans: tuple[Fan, ...]
     split_x_mm: tuple[float, ...]   # cut planes that divide wide printed parts into bed-sized pieces
@@ -163,6 +175,26 @@ class Layout:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def is_split(self) -> bool:
+        """Whether the backplane is a chain of module boards."""
+        return len(self.backplane_modules) > 1
+
+    def module_board(self) -> "Layout":
+        """This Layout as the backplane board sees it: module 1's outline, holes and socket
+        positions (every module is the same board). Unsplit, the Layout itself."""
+        if not self.is_split:
+            return self
+        first = self.backplane_modules[0]
+        x1 = self.slots[0].x_mm
+        slots = tuple(Slot(i + 1, round(x1 + i * self.pitch_mm, 4)) for i in range(self.module_slots))
+        return replace(self, slots=slots, backplane=first.box, backplane_holes_xz_mm=first.holes_xz_mm,
+                       backplane_modules=(first,))
+
+    def module_offset_x_mm(self, module: BackplaneModule) -> float:
+        """X shift (mm) from module 1 to `module`: its holes, sockets and copper are module 1's moved by it."""
+        return round(module.box.x0 - self.backplane_modules[0].box.x0, 4)
 
     def slot_envelope(self, slot: Slot) -> Box:
         """The box a seated sled occupies (Pi, heatsink, carrier, faceplate excluded)."""
@@ -304,6 +336,70 @@ def _mounting_hole_columns(x0: float, x1: float, slot_xs: list[float], pitch: fl
     return cols
 
 
+def module_count_and_slots(count: int, pitch_mm: float, max_board_length_mm: float) -> tuple[int, int]:
+    """(modules, socket positions per module): the fewest identical modules, each at most
+    max_board_length_mm long (k positions x pitch), that hold `count` slots."""
+    if count * pitch_mm <= max_board_length_mm:
+        return 1, count
+    k_max = math.floor(max_board_length_mm / pitch_mm)
+    if k_max < 1:
+        raise DesignError("pcb.max_board_length_mm", max_board_length_mm,
+                          f"at least the slot pitch ({pitch_mm:g} mm): a module holds one slot or more")
+    modules = math.ceil(count / k_max)
+    return modules, math.ceil(count / modules)
+
+
+def _backplane_modules(design: Design, conn_xs: list[float], pitch: float, interior: Box,
+                       z0: float, z1: float, chassis: dict) -> tuple[BackplaneModule, ...]:
+    """The backplane's board(s) along X (y and z filled in by the caller).
+
+    Unsplit: the board runs half a pitch (at least a mounting hole's margin) past the outer
+    connectors; a single slot gets 40 mm either side for the power input. Split: module j spans
+    k socket positions from half a pitch left of its first one, less `module_gap_mm`; module 1's
+    holes repeat in every module at the module pitch (k x pitch), so the boards are identical."""
+    count = len(conn_xs)
+    edge = chassis["mounting_hole_edge_mm"]
+    hole_d = chassis["mounting_hole_d_mm"]
+    spacing = chassis["max_mounting_hole_spacing_mm"]
+    n_mod, k = module_count_and_slots(count, pitch, design["pcb.max_board_length_mm"])
+
+    def holes_of(x0, x1, xs):
+        cols = _mounting_hole_columns(x0, x1, xs, pitch, spacing, edge)
+        return tuple((round(x, 4), round(z, 4)) for x in cols for z in (z0 + edge, z1 - edge))
+
+    if n_mod == 1:
+        margin_x = max(edge * 2 + hole_d, pitch / 2)
+        x0 = max(min(conn_xs) - margin_x, interior.x0)
+        x1 = min(max(conn_xs) + margin_x, interior.x1)
+        if count == 1:  # room for the power input and management beside a single slot
+            x0 = max(conn_xs[0] - 40.0, interior.x0)
+            x1 = min(conn_xs[0] + 40.0, interior.x1)
+        box = Box(round(x0, 4), round(x1, 4), 0.0, 0.0, z0, z1)
+        return (BackplaneModule(1, box, tuple(range(1, count + 1)), holes_of(box.x0, box.x1, conn_xs)),)
+    gap = chassis["module_gap_mm"]
+    if pitch / 2 - gap / 2 < edge * 2 + hole_d:
+        raise DesignError("pcb.max_board_length_mm", design["pcb.max_board_length_mm"],
+                          f"a length that keeps the backplane whole at this pitch ({pitch:g} mm): split "
+                          f"modules need half a pitch of at least {edge * 2 + hole_d + gap / 2:g} mm at their ends")
+    x0 = conn_xs[0] - pitch / 2 + gap / 2
+    width = k * pitch - gap
+    first_xs = [conn_xs[0] + i * pitch for i in range(k)]
+    first_holes = holes_of(x0, x0 + width, first_xs)
+    if x0 + (n_mod - 1) * k * pitch + width > interior.x1 + 1e-6:
+        raise DesignError("pcb.max_board_length_mm", design["pcb.max_board_length_mm"],
+                          f"a length whose modules fit the chassis: {n_mod} modules of {k} positions "
+                          f"run {n_mod * k * pitch:.1f} mm from slot 1 past the right wall",
+                          "a longer board gives fewer empty positions in the last module")
+    out = []
+    for j in range(n_mod):
+        dx = j * k * pitch
+        box = Box(round(x0 + dx, 4), round(x0 + dx + width, 4), 0.0, 0.0, z0, z1)
+        slots_here = tuple(i + 1 for i in range(j * k, min((j + 1) * k, count)))
+        out.append(BackplaneModule(j + 1, box, slots_here,
+                                   tuple((round(x + dx, 4), z) for x, z in first_holes)))
+    return tuple(out)
+
+
 def compute_layout(design: Design) -> Layout:
     """Derive every position from a resolved design (no "auto" left)."""
     for key in ("rack.units", "slots.pitch_mm", "cooling.fan_count", "rack.depth_mm"):
@@ -377,23 +473,17 @@ def compute_layout(design: Design) -> Layout:
     upper_guides = tuple(Box(g.x0, g.x1, g.y0, g.y1, upper_z0, max(interior.z1, upper_z0 + gh))
                          for g in guides)
 
-    # --- backplane -----------------------------------------------------------------------------
+    # --- backplane: one board, or identical modules chained by link connectors ----------------
     bp_y0 = ys["backplane_y0_mm"]
     bp_t = chassis["backplane_thickness_mm"]
-    edge = chassis["mounting_hole_edge_mm"]
     conn_xs = [s.x_mm + sled.connector_dx_mm for s in slots]
-    margin_x = max(edge * 2 + chassis["mounting_hole_d_mm"], pitch / 2)
-    bp_x0 = max(min(conn_xs) - margin_x, interior.x0)
-    bp_x1 = min(max(conn_xs) + margin_x, interior.x1)
-    if count == 1:  # room for the power input and management beside a single slot
-        bp_x0 = max(conn_xs[0] - 40.0, interior.x0)
-        bp_x1 = min(conn_xs[0] + 40.0, interior.x1)
     bp_z0 = floor + 1.0
     bp_z1 = bp_z0 + chassis["backplane_height_mm"]
-    backplane = Box(round(bp_x0, 4), round(bp_x1, 4), bp_y0, bp_y0 + bp_t, bp_z0, bp_z1)
-    cols = _mounting_hole_columns(backplane.x0, backplane.x1, conn_xs, pitch,
-                                  chassis["max_mounting_hole_spacing_mm"], edge)
-    holes = tuple((round(x, 4), round(z, 4)) for x in cols for z in (bp_z0 + edge, bp_z1 - edge))
+    modules = _backplane_modules(design, conn_xs, pitch, interior, bp_z0, bp_z1, chassis)
+    backplane = Box(modules[0].box.x0, modules[-1].box.x1, bp_y0, bp_y0 + bp_t, bp_z0, bp_z1)
+    modules = tuple(BackplaneModule(m.index, Box(m.box.x0, m.box.x1, bp_y0, bp_y0 + bp_t, bp_z0, bp_z1),
+                                    m.slot_indices, m.holes_xz_mm) for m in modules)
+    holes = tuple(h for m in modules for h in m.holes_xz_mm)
 
     # --- fan wall ------------------------------------------------------------------------------
     fan_wall_y = ys["fan_wall_y_mm"]
@@ -459,6 +549,8 @@ def compute_layout(design: Design) -> Layout:
         backplane=backplane,
         backplane_holes_xz_mm=holes,
         backplane_hole_d_mm=chassis["mounting_hole_d_mm"],
+        backplane_modules=modules,
+        module_slots=len(modules[0].slot_indices),
         fan_wall_y_mm=fan_wall_y,
         fans=fans,
         split_x_mm=split,

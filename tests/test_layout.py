@@ -134,3 +134,48 @@ def test_split_never_stalls_on_a_cut_that_rounds_back_to_its_start():
     from rackplane.layout import _split_positions
     cuts = _split_positions(100.0, 0.0, [0.00004], bed_x_mm=54.0, margin_mm=4.0)
     assert cuts == (0.0,)
+
+
+def _layout(**changes):
+    return compute_layout(resolve_design(load_design().replace(**changes)))
+
+
+def test_a_backplane_within_the_length_limit_is_one_board():
+    L = _layout()
+    assert not L.is_split and L.module_slots == 10
+    (m,) = L.backplane_modules
+    assert m.box == L.backplane and m.holes_xz_mm == L.backplane_holes_xz_mm
+    assert L.module_board() is L
+
+
+@pytest.mark.parametrize("count, max_mm, modules, k", [(10, 150.0, 2, 5), (10, 100.0, 4, 3), (16, 250.0, 2, 8),
+                                                      (16, 120.0, 4, 4), (4, 60.0, 2, 2)])
+def test_a_long_backplane_splits_into_identical_modules(count, max_mm, modules, k):
+    L = _layout(slots__count=count, pcb__max_board_length_mm=max_mm)
+    assert L.is_split and len(L.backplane_modules) == modules and L.module_slots == k
+    first = L.backplane_modules[0]
+    width = first.box.x1 - first.box.x0
+    assert width <= max_mm
+    covered = [i for m in L.backplane_modules for i in m.slot_indices]
+    assert covered == list(range(1, count + 1))
+    for m in L.backplane_modules:
+        dx = L.module_offset_x_mm(m)
+        assert m.box.x1 - m.box.x0 == pytest.approx(width)
+        assert dx == pytest.approx((m.index - 1) * k * L.pitch_mm)
+        # the same board: holes and sockets are module 1's moved by the module offset
+        assert [(round(x - dx, 3), z) for x, z in m.holes_xz_mm] == [(round(x, 3), z) for x, z in first.holes_xz_mm]
+        for pos, index in enumerate(m.slot_indices):
+            assert L.slots[index - 1].x_mm - dx == pytest.approx(L.slots[pos].x_mm)
+        assert L.interior.x0 <= m.box.x0 and m.box.x1 <= L.interior.x1
+    gaps = [b.box.x0 - a.box.x1 for a, b in zip(L.backplane_modules, L.backplane_modules[1:])]
+    assert min(gaps) >= catalogue.chassis()["module_gap_mm"] - 1e-6
+    board = L.module_board()
+    assert len(board.slots) == k and board.backplane == first.box
+
+
+def test_modules_that_cannot_fit_the_chassis_are_bad_input():
+    from rackplane.design import DesignError
+
+    with pytest.raises(DesignError) as err:
+        _layout(slots__count=16, pcb__max_board_length_mm=100.0)
+    assert err.value.key == "pcb.max_board_length_mm" and "past the right wall" in str(err.value)
