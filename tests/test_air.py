@@ -128,11 +128,13 @@ def test_fan_fit_reads_the_built_hole_pattern(tmp_path):
 
 
 def test_fan_curves_pass_through_the_datasheet_end_points():
-    """The curves of the fans with an official datasheet meet its free-air flow and shut-off
-    pressure: CUI CFM-4010V-185-314 9.9 CFM / 0.25 inH2O, San Ace 9GA0812P6G001 1.72 m^3/min / 110 Pa."""
+    """The curves of the fans with a maker's datasheet meet its free-air flow and shut-off
+    pressure: CUI CFM-4010V-185-314 9.9 CFM / 0.25 inH2O, CROWN AGF06025-12J 17.1 CFM / 0.12 inH2O,
+    San Ace 9GA0812P6G001 1.72 m^3/min / 110 Pa."""
     from rackplane.airflow import M3H_PER_CFM
 
-    for size, flow_m3h, pressure_pa in ((40, 9.9 * M3H_PER_CFM, 0.25 * 249.1), (80, 1.72 * 60, 110.0)):
+    for size, flow_m3h, pressure_pa in ((40, 9.9 * M3H_PER_CFM, 0.25 * 249.1),
+                                        (60, 17.1 * M3H_PER_CFM, 0.12 * 249.1), (80, 1.72 * 60, 110.0)):
         fan = catalogue.fan(size)
         assert float(fan_flow_m3h(fan, 0.0)) == pytest.approx(flow_m3h, abs=0.01)
         assert fan.max_pressure_pa == pytest.approx(pressure_pa, abs=0.05)
