@@ -177,3 +177,27 @@ def test_board_steps_sit_on_the_layout_boxes(builds, tmp_path):
         # the STEP board is thinner than 1.6 mm by its copper only; the holes are cut
         assert placed.Volume() < (x1 - x0) * (y1 - y0) * (z1 - z0), board
         assert len(placed.Faces()) > 6, board
+
+
+def _gerbers_without_dates(zip_path) -> dict[str, list[bytes]]:
+    """Every file of a Gerber zip, minus the lines that carry the export time."""
+    import re
+    import zipfile
+
+    stamp = re.compile(rb"CreationDate|\bdate\b|Created on", re.IGNORECASE)
+    with zipfile.ZipFile(zip_path) as zf:
+        return {name: [line for line in zf.read(name).splitlines() if not stamp.search(line)]
+                for name in sorted(zf.namelist()) if not name.endswith("/")}
+
+
+def test_gerbers_are_identical_across_runs_apart_from_dates(builds, tmp_path):
+    ctx = builds[4]
+    spec = STAGES["pcb.fab"]
+    ups = {"pcb.board": Upstream(ctx.facts["pcb.board"], ctx.stage_dirs["pcb.board"])}
+    a = spec.func(StageInput(ctx.design, ctx.layout, tmp_path / "a", ups))
+    b = spec.func(StageInput(ctx.design, ctx.layout, tmp_path / "b", ups))
+    first = _gerbers_without_dates(tmp_path / "a" / a["gerber_zip"])
+    again = _gerbers_without_dates(tmp_path / "b" / b["gerber_zip"])
+    assert set(first) == set(again) and any(name.endswith(".gtl") for name in first)
+    for name in first:
+        assert first[name] == again[name], name
