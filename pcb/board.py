@@ -11,8 +11,10 @@ Placement (board coordinates from `pcb.coords`; nothing here computes a rack pos
   the supply cable comes from the rear. It goes in the free stretch of board (clear of every
   socket and hole) nearest the board's middle, which halves the rail length to the farthest slot.
 
-Copper: VIN is a pour over the whole F.Cu layer, GND over the whole B.Cu layer; every supply and
-return pad is a through-hole pad, so both rails reach every slot without tracks. The fab house's
+Copper: VIN is a pour in a band along the top edge of F.Cu, GND a pour over the whole B.Cu layer
+and over F.Cu below the band, the two ground pours joined by stitching vias on a 5 mm grid
+wherever one fits; every supply and return pad is a through-hole pad, so both rails reach every
+slot without tracks. The fab house's
 rules (`catalogue.fab(design["pcb.fab"])`) are the board's design rules, and the two that KiCad's
 board settings cannot hold (minimum via drill, maximum drill) go into a custom rules file next to
 the board, so that `kicad-cli pcb drc` enforces all of them.
@@ -29,7 +31,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pcb import coords, place, route
+from pcb import coords, place, route, stitch
 from pcb import netlist as netlist_mod
 from rackplane import catalogue
 
@@ -76,6 +78,9 @@ SIGNAL_CLEARANCE_MM = 0.2         # above the fab's 0.127 mm: cheaper yield, roo
 MGMT_POWER_TRACK_MM = 0.5         # management parts' supply pins (tens of mA)
 VIA_MARGIN_MM = 0.1               # vias this much above the fab's minimum drill and diameter
 HOLE_CLEARANCE_MM = 0.5           # copper to unplated mounting holes
+
+STITCH_PITCH_MM = 5.0             # ground stitching via grid below the band
+STITCH_EDGE_MM = 2.5              # no stitching via nearer the board edge than this
 
 # Placement (mm).
 PART_GAP_MM = 1.5                 # courtyard to courtyard: room for a track and its clearances between parts
@@ -382,6 +387,7 @@ class Plan:
     template_nets: int = 0
     segments: int = 0
     vias: int = 0
+    stitching_vias: int = 0
 
 
 def build_board(design, layout, netlist_path: Path, workdir: Path, spec: BoardSpec | None = None,
@@ -436,6 +442,9 @@ def build_board(design, layout, netlist_path: Path, workdir: Path, spec: BoardSp
     if BAND_NET_B in nets:
         _add_zone(board, nets[BAND_NET_B], pcbnew.B_Cu, place.Rect(0.0, 0.0, width_mm, height_mm), BAND_NET_B,
                   solid=True)
+        # F.Cu below the band: a ground pour (thermal spokes to pads), stitched to the plane
+        _add_zone(board, nets[BAND_NET_B], pcbnew.F_Cu,
+                  place.Rect(0.0, plan.band.v1 + ZONE_CLEARANCE_MM, width_mm, height_mm), "GND front")
     _add_board_labels(design, layout, board, plan, fab, chained)
     pcbnew.SaveBoard(str(board_path), board)
     board_path.with_suffix(RULES_SUFFIX).write_text(fab_rules_text(fab))
@@ -454,6 +463,7 @@ def _plan_facts(plan: Plan) -> dict:
         "template_nets": plan.template_nets,
         "segments": plan.segments,
         "vias": plan.vias,
+        "stitching_vias": plan.stitching_vias,
     }
 
 
@@ -681,6 +691,21 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
         total.segments += r.segments
         total.vias += r.vias
     plan.routed_nets = len([n for n in pads_of if len(pads_of[n]) > 1 or n in BAND_NETS])
+    # 4. ground stitching: the F.Cu ground pour below the band joined to the B.Cu plane
+    if BAND_NET_B in spec.nets:
+        rule = rules["signal"]
+        drilled = [(v.u_mm, v.v_mm, v.drill_mm / 2) for v in total.vias]
+        drilled += [(pcbnew.ToMM(p.GetPosition().x), pcbnew.ToMM(p.GetPosition().y),
+                     pcbnew.ToMM(p.GetDrillSize().x) / 2)
+                    for fp in footprints.values() for p in fp.Pads() if p.HasHole()]
+        inset = max(2 * edge, STITCH_EDGE_MM)
+        points = [(inset + i * STITCH_PITCH_MM, band.v1 + STITCH_PITCH_MM / 2 + j * STITCH_PITCH_MM)
+                  for j in range(int((height_mm - inset - band.v1) / STITCH_PITCH_MM) + 1)
+                  for i in range(int((width_mm - 2 * inset) / STITCH_PITCH_MM) + 1)]
+        points = [(u, v) for u, v in points if v <= height_mm - inset]
+        stitches = stitch.stitching_vias(grid, BAND_NET_B, points, rule, drilled, fab["min_hole_to_hole_mm"])
+        total.vias += stitches
+        plan.stitching_vias = len(stitches)
     return total
 
 
