@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pcb import coords
-from rackplane.checks import Rule, at_most, check, error, worst_of
+from rackplane.checks import CheckResult, Rule, at_most, check, error, worst_of
 
 _REF = re.compile(r"\b([A-Z]{1,3}\d+)\b")
 SHOWN_IN_MESSAGE = 3
@@ -70,14 +70,18 @@ def drc(ctx):
     return result
 
 
-@check("pcb.copper", "backplane power copper: IPC-2221 width for its current at <= 10 K rise, and the "
-       "input-to-farthest-slot voltage drop (12 V rail + ground return) within budget",
-       needs=("pcb.board",))
+@check("pcb.copper", "backplane and carrier power copper: IPC-2221 width for its current at <= 10 K rise "
+       "(backplane rails and branches, every carrier power path), and the backplane's input-to-farthest-slot "
+       "voltage drop (12 V rail + ground return) within budget",
+       needs=("pcb.board", "pcb.carrier_board"))
 def copper(ctx):
     facts = ctx.facts["pcb.board"].get("copper")
     if not facts or not facts.get("rails"):
         return error("pcb.copper", "the board stage measured no power copper")
-    rules = []
+    carrier = _carrier_copper_rules(ctx)
+    if isinstance(carrier, CheckResult):
+        return carrier
+    rules = list(carrier)
     for rail in facts["rails"]:
         w = rail["worst_ipc"]
         where = f"module {rail['module']} " if "module" in rail else ""
@@ -94,3 +98,32 @@ def copper(ctx):
                       f"12 V rail + return at full load", drop, facts["drop_budget_v"], "V", "<=",
                       tuple(sorted({r["net"] for r in facts["rails"]}))))
     return worst_of("pcb.copper", rules)
+
+
+CARRIER_STAGE = "pcb.carrier_board"
+
+
+def _carrier_copper_rules(ctx) -> list[Rule] | CheckResult:
+    """pcb.copper's rules for the carrier's power paths (`pcb.carrier_copper`): each path's
+    narrowest copper >= IPC-2221's width for its current. An error result when the carrier stage
+    failed, is missing or measured nothing."""
+    if CARRIER_STAGE in ctx.stage_errors:
+        return error("pcb.copper", f"the carrier was not measured: stage {CARRIER_STAGE} failed: "
+                                   f"{ctx.stage_errors[CARRIER_STAGE]}")
+    if CARRIER_STAGE not in ctx.facts:
+        return error("pcb.copper", f"the carrier was not measured: stage {CARRIER_STAGE} did not run")
+    facts = ctx.facts[CARRIER_STAGE].get("copper")
+    if not facts or not facts.get("paths"):
+        return error("pcb.copper", "the carrier stage measured no power copper")
+    rules = []
+    for p in facts["paths"]:
+        if "error" in p or p.get("narrowest_mm") is None or p.get("needed_mm") is None:
+            return error("pcb.copper", f"{p['rule']} ({p['net']}) could not be measured: "
+                                       f"{p.get('error', 'no width recorded')}", parts=p.get("parts", ()))
+        at = p.get("narrowest_at_mm")
+        where = f" at carrier ({at[0]:g}, {at[1]:g}) mm" if at else ""
+        rules.append(Rule(f"{p['rule']}: {p['net']} on {p['layer']} from {p['from']} to {p['to']}, narrowest "
+                          f"copper{where} carrying {p['current_a']:.2f} A (IPC-2221 needs {p['needed_mm']:.2f} mm "
+                          f"at {facts['allowed_rise_k']:g} K)", p["narrowest_mm"], p["needed_mm"], "mm", ">=",
+                          (p["net"], *p["parts"])))
+    return rules

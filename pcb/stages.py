@@ -20,7 +20,8 @@ from rackplane.stages import StageInput, stage
 
 # The backplane depends on the slots, the sled (node model, heatsink), the chassis and the fab
 # rules; never on the printer. The fan keys are kept, as the backplane sits in front of the fans.
-PCB_DESIGN_KEYS = ("rack.", "node.", "slots.", "power.", "cooling.fan_count", "cooling.fan_size_mm", "pcb.")
+PCB_DESIGN_KEYS = ("rack.", "node.", "slots.", "power.", "cooling.fan_count", "cooling.fan_size_mm",
+                   "cooling.ambient_c", "pcb.")
 
 
 @stage("pcb.netlist", title="backplane and carrier netlists (SKiDL), BOMs and ERC", out_subdir="pcb",
@@ -96,10 +97,13 @@ def backplane_fab(inp: StageInput) -> dict:
 @stage("pcb.carrier_board", title="carrier board (pcbnew): placement from the sled, routing, ground pour",
        needs=("pcb.netlist",), out_subdir="pcb", design_keys=PCB_DESIGN_KEYS)
 def carrier_board(inp: StageInput) -> dict:
-    """Facts: the carrier board's files, its plan (size, buck anchor, track widths wanted and used,
-    segment and via counts) and the mating positions read back (Pi holes and socket pin 1 in rack
-    y, z mm, slot header pin-field centre z)."""
+    """Facts: the carrier board's files, its plan (size, buck anchor, power pours, track widths
+    wanted and used, segment and via counts), the mating positions read back (Pi holes and socket
+    pin 1 in rack y, z mm, slot header pin-field centre z) and `copper`: each power path's
+    narrowest copper, current, IPC-2221 width and drop, measured on the saved board
+    (`pcb.carrier_copper.measure_carrier`)."""
     from pcb import carrier_board as cb
+    from pcb import carrier_copper
 
     up = inp.upstream["pcb.netlist"]
     net_path = up.path(up.facts["board_files"]["carrier_netlist"])
@@ -108,6 +112,7 @@ def carrier_board(inp: StageInput) -> dict:
     facts["files"] = {"board": path.name, "project": path.with_suffix(".kicad_pro").name,
                       "rules": path.with_suffix(board_mod.RULES_SUFFIX).name, "plan": cb.PLAN_FILE}
     facts["plan"] = json.loads((inp.workdir / cb.PLAN_FILE).read_text())
+    facts["copper"] = carrier_copper.measure_carrier(inp.design, path)
     facts["design_hash"] = board_mod.design_hash(inp.design)
     return facts
 

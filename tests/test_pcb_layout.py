@@ -120,7 +120,7 @@ def test_synthetic_board_is_deterministic(synthetic, tmp_path):
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     design, layout = variant(slots__count=4)
-    return run_stages(design, layout, tmp_path_factory.mktemp("pcb4"), ("pcb.netlist", "pcb.board"))
+    return run_stages(design, layout, tmp_path_factory.mktemp("pcb4"), ("pcb.netlist", "pcb.board", "pcb.carrier_board"))
 
 
 def _checks():
@@ -172,7 +172,8 @@ def test_copper_catches_a_thin_power_band(built, tmp_path):
     board_mod.fill_zones(path)
     facts = dict(built.facts["pcb.board"])
     facts["copper"] = copper_mod.measure_board(built.design, built.layout, path)
-    ctx = BuildContext(built.design, built.layout, facts={"pcb.board": facts}, stage_dirs={"pcb.board": tmp_path})
+    ctx = BuildContext(built.design, built.layout, facts={**built.facts, "pcb.board": facts},
+                       stage_dirs={**built.stage_dirs, "pcb.board": tmp_path})
     result = run_check(_checks()["pcb.copper"], ctx)
     assert result.status == FAIL, result.message
     assert "VIN" in result.parts
@@ -187,7 +188,8 @@ def test_mounting_catches_a_moved_hole(built, tmp_path):
     hole.SetPosition(hole.GetPosition() + pcbnew.VECTOR2I(pcbnew.FromMM(0.3), 0))
     pcbnew.SaveBoard(str(path), board)
     facts = board_mod.read_board_facts(built.layout, path)
-    ctx = BuildContext(built.design, built.layout, facts={"pcb.board": facts}, stage_dirs={"pcb.board": tmp_path})
+    ctx = BuildContext(built.design, built.layout, facts={**built.facts, "pcb.board": facts},
+                       stage_dirs={**built.stage_dirs, "pcb.board": tmp_path})
     result = run_check(_checks()["mech.mounting"], ctx)
     assert result.status == FAIL
     assert result.value == pytest.approx(0.3, abs=1e-3)

@@ -57,7 +57,8 @@ def test_copper_catches_a_chain_too_long_for_the_module_copper(split):
     k = split.layout.module_slots
     facts = dict(split.facts["pcb.board"])
     facts["copper"] = copper_mod.measure_board(split.design, split.layout.module_board(), board, (k,) * 8)
-    ctx = BuildContext(split.design, split.layout, facts={"pcb.board": facts}, stage_dirs=split.stage_dirs)
+    ctx = BuildContext(split.design, split.layout, facts={**split.facts, "pcb.board": facts},
+                       stage_dirs=split.stage_dirs)
     result = run_check(load_all()["pcb.copper"], ctx)
     assert result.status == FAIL, result.message
     assert "module" in result.message and ({"VIN", "GND"} & set(result.parts))
