@@ -361,7 +361,9 @@ def _backplane_modules(design: Design, conn_xs: list[float], pitch: float, inter
     edge = chassis["mounting_hole_edge_mm"]
     hole_d = chassis["mounting_hole_d_mm"]
     spacing = chassis["max_mounting_hole_spacing_mm"]
-    n_mod, k = module_count_and_slots(count, pitch, design["pcb.max_board_length_mm"])
+    # a row of slots too wide for the chassis is mech.slot_fit's verdict: its backplane stays whole
+    row_fits = conn_xs[0] - pitch / 2 >= interior.x0 and conn_xs[-1] + pitch / 2 <= interior.x1
+    n_mod, k = module_count_and_slots(count, pitch, design["pcb.max_board_length_mm"]) if row_fits else (1, count)
 
     def holes_of(x0, x1, xs):
         cols = _mounting_hole_columns(x0, x1, xs, pitch, spacing, edge)
