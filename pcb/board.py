@@ -217,9 +217,34 @@ def _add_rect(board, layer, u0: float, v0: float, u1: float, v1: float, width_mm
     board.Add(shape)
 
 
-def _add_zone(board, net, layer, rect: place.Rect, name: str, solid: bool = False) -> None:
-    """A copper zone of `net` over `rect` (board mm); `solid` joins pads fully (power), else by
-    thermal spokes. Islands without a pad or via of the net are removed by the filler."""
+def _outline_mm(rects: list[place.Rect]) -> list[tuple[float, float]]:
+    """The corners (board mm) of one rectangle, or of the single outline the rectangles join into."""
+    if len(rects) == 1:
+        r = rects[0]
+        return [(r.u0, r.v0), (r.u1, r.v0), (r.u1, r.v1), (r.u0, r.v1)]
+    pcbnew = _pcbnew()
+    union = None
+    for r in rects:
+        one = pcbnew.SHAPE_POLY_SET()
+        one.NewOutline()
+        for u, v in ((r.u0, r.v0), (r.u1, r.v0), (r.u1, r.v1), (r.u0, r.v1)):
+            one.Append(mm(u), mm(v))
+        if union is None:
+            union = one
+        else:
+            union.BooleanAdd(one)
+    union.Simplify()
+    if union.OutlineCount() != 1 or union.HoleCount(0):
+        raise ValueError(f"the rectangles {rects} do not make one outline")
+    ring = union.Outline(0)
+    return [(pcbnew.ToMM(ring.CPoint(k).x), pcbnew.ToMM(ring.CPoint(k).y)) for k in range(ring.PointCount())]
+
+
+def _add_zone(board, net, layer, rects: place.Rect | list[place.Rect], name: str, solid: bool = False,
+              priority: int = 0) -> None:
+    """A copper zone of `net` over `rects` (one rectangle, or several that join into one outline;
+    board mm); `solid` joins pads fully (power), else by thermal spokes; a higher `priority`
+    fills first where zones overlap. Islands without a pad or via of the net are removed."""
     pcbnew = _pcbnew()
     zone = pcbnew.ZONE(board)
     zone.SetLayer(layer)
@@ -227,7 +252,7 @@ def _add_zone(board, net, layer, rect: place.Rect, name: str, solid: bool = Fals
     zone.SetZoneName(name)
     outline = zone.Outline()
     outline.NewOutline()
-    for u, v in ((rect.u0, rect.v0), (rect.u1, rect.v0), (rect.u1, rect.v1), (rect.u0, rect.v1)):
+    for u, v in _outline_mm(rects if isinstance(rects, list) else [rects]):
         outline.Append(mm(u), mm(v))
     zone.SetLocalClearance(mm(ZONE_CLEARANCE_MM))
     zone.SetMinThickness(mm(ZONE_MIN_WIDTH_MM))
@@ -235,6 +260,8 @@ def _add_zone(board, net, layer, rect: place.Rect, name: str, solid: bool = Fals
     zone.SetThermalReliefGap(mm(THERMAL_GAP_MM))
     zone.SetThermalReliefSpokeWidth(mm(THERMAL_SPOKE_MM))
     zone.SetIslandRemovalMode(pcbnew.ISLAND_REMOVAL_MODE_ALWAYS)
+    if priority:
+        zone.SetAssignedPriority(priority)
     board.Add(zone)
 
 

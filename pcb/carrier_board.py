@@ -164,7 +164,8 @@ def build_carrier(design, layout, netlist_path: Path, workdir: Path, part_facts=
     for via in stitch:
         bm._add_via(board, nets[GND], via)
     for net, rects in pours.items():
-        _add_pour(board, nets[net], pcbnew.F_Cu, rects, f"{net}_F")
+        # above the ground pours in priority, solid to its pads
+        bm._add_zone(board, nets[net], pcbnew.F_Cu, rects, f"{net}_F", solid=True, priority=POUR_PRIORITY)
     whole = place.Rect(0.0, 0.0, width_mm, height_mm)
     bm._add_zone(board, nets[GND], pcbnew.B_Cu, whole, "GND_B", solid=True)
     bm._add_zone(board, nets[GND], pcbnew.F_Cu, whole, "GND_F", solid=True)
@@ -380,40 +381,6 @@ def _power_pours(layout, footprints: dict, holes: list, fab: dict, anchor_mm) ->
                     raise ValueError(f"carrier: the {net} pour enters {h.GetReference()}'s keep-out "
                                      f"({d:.2f} mm from its centre, < {PI_HOLE_KEEPOUT_R_MM} mm)")
     return pours
-
-
-def _add_pour(board, net, layer, rects: list[place.Rect], name: str) -> None:
-    """A power zone of `net` whose outline is the union of `rects` (board mm), solid to its pads,
-    above the ground pours in priority."""
-    pcbnew = bm._pcbnew()
-    union = None
-    for r in rects:
-        one = pcbnew.SHAPE_POLY_SET()
-        one.NewOutline()
-        for u, v in ((r.u0, r.v0), (r.u1, r.v0), (r.u1, r.v1), (r.u0, r.v1)):
-            one.Append(bm.mm(u), bm.mm(v))
-        if union is None:
-            union = one
-        else:
-            union.BooleanAdd(one)
-    union.Simplify()
-    if union.OutlineCount() != 1 or union.HoleCount(0):
-        raise ValueError(f"carrier: the {name} pour's rectangles do not make one outline")
-    zone = pcbnew.ZONE(board)
-    zone.SetLayer(layer)
-    zone.SetNet(net)
-    zone.SetZoneName(name)
-    outline = zone.Outline()
-    outline.NewOutline()
-    ring = union.Outline(0)
-    for k in range(ring.PointCount()):
-        outline.Append(ring.CPoint(k).x, ring.CPoint(k).y)
-    zone.SetLocalClearance(bm.mm(bm.ZONE_CLEARANCE_MM))
-    zone.SetMinThickness(bm.mm(bm.ZONE_MIN_WIDTH_MM))
-    zone.SetPadConnection(pcbnew.ZONE_CONNECTION_FULL)
-    zone.SetIslandRemovalMode(pcbnew.ISLAND_REMOVAL_MODE_ALWAYS)
-    zone.SetAssignedPriority(POUR_PRIORITY)
-    board.Add(zone)
 
 
 def _route(layout, board, footprints: dict, holes: list, rules: dict, fab: dict, design, pours: dict):
