@@ -246,7 +246,7 @@ def measure_board(design, layout, board_path: Path, module_slot_counts: tuple[in
 
     A split backplane (`module_slot_counts`: the slots each module of the chain carries, left to
     right; `layout` is the module board's) is measured once per module: current enters at the
-    link in (J101) and what the modules beyond draw leaves at the link out (J102). The chain's
+    link in (J110) or out (J111) and what the modules beyond draw leaves at the other link. The chain's
     drop is the sum of the modules' drops (the link cables' own resistance is not included)."""
     import pcbnew
 
@@ -278,7 +278,7 @@ def measure_board(design, layout, board_path: Path, module_slot_counts: tuple[in
 
     counts = module_slot_counts or (len(layout.slots),)
     n_mod = len(counts)
-    feed = n_mod // 2  # modules 1..feed are fed at their right end (J102), the others at their left (J101)
+    feed = n_mod // 2  # modules 1..feed are fed at their right end (J111), the others at their left (J110)
     chain = []  # (module, input u, loads); module 0 = the unsplit board
     for i, n in enumerate(counts):
         loads = [Load(f"slot {sum(counts[:i]) + k}", slot_u[k], slot_a) for k in range(1, n + 1)]

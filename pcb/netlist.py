@@ -9,8 +9,10 @@ Parts (reference designators are stable across designs so that boards and report
 * ``J1 .. Jn``: one slot socket per slot, ``J<slot index>``; pins wired from `pcb.pinout`.
 * ``J100``: the DC input, a 2-way 5.08 mm screw terminal (power.toml `input_connector`).
 * A module of a split backplane (`Layout.is_split`) has no J100 but two link terminals of the
-  same part, ``J101`` at its left end (the chain's input: the supply on module 1, the previous
-  module's J102 on the others) and ``J102`` at its right end (on to the next module).
+  same part, ``J110`` at its left end and ``J111`` at its right end; short cables join each
+  module's J111 to the next one's J110, and the supply lands on the link nearest the middle of
+  the chain (`pcb.copper` measures it so). J101 and J102 are the full circuit's management and
+  console headers.
 * ``H1 .. Hk``: mounting holes at Layout's `backplane_holes_xz_mm`, in that order.
 
 Nets: ``VIN`` (the input rail, which feeds every slot's supply pins) and ``GND``. This slice
@@ -38,7 +40,7 @@ from rackplane import catalogue
 
 FOOTPRINT_DIR = Path("/usr/share/kicad/footprints")
 INPUT_REF = "J100"
-LINK_IN_REF, LINK_OUT_REF = "J101", "J102"
+LINK_IN_REF, LINK_OUT_REF = "J110", "J111"
 # The board layout (pcb/board.py) reads this thin power netlist (slot sockets, input, holes) until it
 # places the full circuit (issue 5); the full backplane and carrier netlists come from pcb/electrical.py.
 NETLIST_FILE = "backplane_power.net"
@@ -81,7 +83,7 @@ def input_connector() -> dict:
 
 def build_circuit(design, layout, slot_pinout=pinout_mod.SLOT_PINOUT, chained: bool = False):
     """A SKiDL Circuit of the backplane for `design` and its Layout (the module board's, when
-    `chained`: then the input is the link pair J101 / J102 instead of J100).
+    `chained`: then the input is the link pair J110 / J111 instead of J100).
 
     `slot_pinout` is normally `pcb.pinout.SLOT_PINOUT`; tests pass faulty tables to prove
     that ERC catches them (this function does not validate the table: ERC is the safety net).
