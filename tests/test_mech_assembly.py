@@ -11,6 +11,7 @@ import pytest
 import trimesh
 
 import rackplane.air_checks  # noqa: F401  (registers the checks)
+import rackplane.mounting_checks  # noqa: F401
 from rackplane.checks import FAIL, PASS, REGISTRY, run_check
 from rackplane.context import BuildContext
 from rackplane.design import load_design
@@ -128,5 +129,22 @@ def test_assembly_uses_the_board_steps_and_still_clears(tmp_path):
     assert [b["name"] for b in boards] == ["slot 1 carrier", "slot 2 carrier", "backplane"]
     assert {b["source"] for b in boards} == {B.STEP_SOURCE}
     for cid in ("mech.clearance", "mech.insertion"):
+        r = _run(cid, ctx)
+        assert r.status == PASS, r.message
+
+
+@pytest.mark.slow
+def test_a_split_backplane_places_one_board_step_per_module(tmp_path):
+    """Four slots on 60 mm boards: two module boards, each the same STEP at its module's place,
+    clear of the frame and the sleds."""
+    from rackplane.pipeline import Progress, run_stages
+
+    design = resolve_design(load_design().replace(slots__count=4, pcb__max_board_length_mm=60.0))
+    ctx, runs = run_stages(design, tmp_path / "cache", {ASSEMBLY_STAGE}, Progress(enabled=False))
+    assert not [r.error for r in runs if r.error]
+    modules = [b for b in ctx.facts[ASSEMBLY_STAGE]["bodies"] if b["name"].startswith("backplane")]
+    assert [b["name"] for b in modules] == ["backplane module 1", "backplane module 2"]
+    assert {b["source"] for b in modules} == {B.STEP_SOURCE}
+    for cid in ("mech.clearance", "mech.insertion", "mech.mounting"):
         r = _run(cid, ctx)
         assert r.status == PASS, r.message
