@@ -696,7 +696,7 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
         grid.add_routed(copy)
         total.segments += copy.segments
         total.vias += copy.vias
-        done_nets.update(net_map[n] for n in done_nets if n in net_map)
+        done_nets.update([net_map[n] for n in done_nets if n in net_map])
     # 3. everything else, shortest first: band pads outside the cells, then the other nets
     all_cell_refs = {ref for ref, g in group_of.items() if slot_of(g) is not None}
     for net in sorted(BAND_NETS):
