@@ -80,6 +80,7 @@ VIA_MARGIN_MM = 0.1               # vias this much above the fab's minimum drill
 HOLE_CLEARANCE_MM = 0.5           # copper to unplated mounting holes
 
 STITCH_PITCH_MM = 5.0             # ground stitching via grid below the band
+PLANE_REACH_MM = 3.0              # a surface-mount ground pad's via into the B.Cu pour goes within this
 STITCH_EDGE_MM = 2.5              # no stitching via nearer the board edge than this
 
 # Placement (mm).
@@ -243,8 +244,9 @@ def _outline_mm(rects: list[place.Rect]) -> list[tuple[float, float]]:
 def _add_zone(board, net, layer, rects: place.Rect | list[place.Rect], name: str, solid: bool = False,
               priority: int = 0) -> None:
     """A copper zone of `net` over `rects` (one rectangle, or several that join into one outline;
-    board mm); `solid` joins pads fully (power), else by thermal spokes; a higher `priority`
-    fills first where zones overlap. Islands without a pad or via of the net are removed."""
+    board mm); `solid` joins pads fully (power), else through-hole pads by thermal spokes (easy to
+    solder) and surface-mount pads fully; a higher `priority` fills first where zones overlap.
+    Islands without a pad or via of the net are removed."""
     pcbnew = _pcbnew()
     zone = pcbnew.ZONE(board)
     zone.SetLayer(layer)
@@ -256,7 +258,7 @@ def _add_zone(board, net, layer, rects: place.Rect | list[place.Rect], name: str
         outline.Append(mm(u), mm(v))
     zone.SetLocalClearance(mm(ZONE_CLEARANCE_MM))
     zone.SetMinThickness(mm(ZONE_MIN_WIDTH_MM))
-    zone.SetPadConnection(pcbnew.ZONE_CONNECTION_FULL if solid else pcbnew.ZONE_CONNECTION_THERMAL)
+    zone.SetPadConnection(pcbnew.ZONE_CONNECTION_FULL if solid else pcbnew.ZONE_CONNECTION_THT_THERMAL)
     zone.SetThermalReliefGap(mm(THERMAL_GAP_MM))
     zone.SetThermalReliefSpokeWidth(mm(THERMAL_SPOKE_MM))
     zone.SetIslandRemovalMode(pcbnew.ISLAND_REMOVAL_MODE_ALWAYS)
@@ -389,7 +391,10 @@ def _pad_terminal(pad) -> route.Terminal:
     return route.Terminal(pcbnew.ToMM(pos.x), pcbnew.ToMM(pos.y), half, half, layers)
 
 
-def _mark_pad(grid: route.Grid, pad, net_id: int) -> None:
+def _mark_pad(grid: route.Grid, pad, net_id: int, via_keepout_mm: float = 0.0) -> None:
+    """Mark a pad's copper for its net on its layers; an unplated hole blocks both layers; no
+    via centre within `via_keepout_mm` of any drilled hole's edge (the fab's hole-to-hole
+    distance plus half a via drill)."""
     pcbnew = _pcbnew()
     for layer, kic in ((route.F_LAYER, pcbnew.F_Cu), (route.B_LAYER, pcbnew.B_Cu)):
         if pad.IsOnLayer(kic):
@@ -402,6 +407,14 @@ def _mark_pad(grid: route.Grid, pad, net_id: int) -> None:
         if pad.GetAttribute() == pcbnew.PAD_ATTRIB_NPTH:
             grid.mark_disc(route.BLOCKED, (route.F_LAYER, route.B_LAYER), pcbnew.ToMM(pos.x), pcbnew.ToMM(pos.y),
                            r + HOLE_CLEARANCE_MM)
+        if via_keepout_mm > 0:
+            grid.block_vias(pcbnew.ToMM(pos.x), pcbnew.ToMM(pos.y), r + via_keepout_mm)
+
+
+def via_keepout_mm(fab: dict, rule: route.NetRule) -> float:
+    """How far (mm) a via's centre keeps from a drilled hole's edge: the fab's hole-to-hole
+    distance plus half the via drill."""
+    return fab["min_hole_to_hole_mm"] + rule.via_drill_mm / 2
 
 
 @dataclass
@@ -437,17 +450,17 @@ def build_board(design, layout, netlist_path: Path, workdir: Path, spec: BoardSp
     width_mm, height_mm = coords.board_size_mm(layout)
     rules = net_rules(design, fab)
 
+    # library footprints first: parsing a library the first time in a process draws UUIDs, a
+    # cached one does not, so the seeded UUIDs of the board start after every load
+    templates = {fpid: _load_footprint(fpid) for fpid in sorted({p.footprint for p in spec.parts})}
     pcbnew.KIID.SeedGenerator(UUID_SEED)
     board = pcbnew.NewBoard(str(board_path))
     apply_fab_rules(board, fab)
     _add_rect(board, pcbnew.Edge_Cuts, 0.0, 0.0, width_mm, height_mm, EDGE_LINE_WIDTH_MM)
 
     footprints = {}
-    templates = {}
     part_by_ref = {p.ref: p for p in spec.parts}
     for part in sorted(spec.parts, key=lambda p: _natural(p.ref)):
-        if part.footprint not in templates:
-            templates[part.footprint] = _load_footprint(part.footprint)
         fp = templates[part.footprint].Duplicate()
         fp.SetReference(part.ref)
         fp.SetValue(part.value)
@@ -570,12 +583,13 @@ def _place(design, layout, board, spec: BoardSpec, footprints: dict, fab: dict) 
         for mine, part in zip(cell_parts, theirs):
             u, v = offsets[mine.ref]
             footprints[part.ref].SetPosition(point(u + du, v))
+            footprints[part.ref].Reference().SetVisible(False)  # packed tight: references in the placement file
         plan.cells[slot.index] = place.Rect(s0.u0 + du - CELL_MARGIN_MM, band.v1,
                                             cell_u0 + cell_width + du + CELL_MARGIN_MM, body_v1)
 
     # --- management and power input: the free columns between and beside the cells ------------
     others = [p for p in spec.parts if p.group in (GROUP_MGMT, GROUP_POWER_IN)]
-    keepouts = list(hole_keepouts) + [c for c in plan.cells.values()]
+    keepouts = list(hole_keepouts) + [c.grown(PART_GAP_MM) for c in plan.cells.values()]
     terminal_spots: list[place.Rect] = []
     for ref, fraction in TERMINAL_TARGETS.items():
         terminal = footprints.get(ref)
@@ -597,6 +611,7 @@ def _place(design, layout, board, spec: BoardSpec, footprints: dict, fab: dict) 
         spots = place.pack(items, columns, keepouts, PART_GAP_MM)
         for ref, (u, v) in spots.items():
             footprints[ref].SetPosition(point(u, v))
+            footprints[ref].Reference().SetVisible(False)
     return plan
 
 
@@ -636,14 +651,18 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
         for pad in footprints[ref].Pads():
             net = pad.GetNetname()
             key = net if net else f"__nc_{ref}_{pad.GetNumber()}"
-            _mark_pad(grid, pad, grid.net_id(key))
+            _mark_pad(grid, pad, grid.net_id(key), via_keepout_mm(fab, rules["signal"]))
             if net:
                 pads_of.setdefault(net, []).append((ref, pad))
 
-    def rule_for(net: str, ref: str | None = None) -> route.NetRule:
+    def rule_for(net: str, ref: str | None = None, pad=None) -> route.NetRule:
+        """Slot power width where a slot's current flows (its socket's supply and return pins,
+        the 12 V pads in its cell), management power width for other rail pads, else signal."""
         if net in BAND_NETS:
             part = part_by_ref.get(ref)
-            return rules["slot_power"] if part is not None and slot_of(part.group) is not None else rules["mgmt_power"]
+            in_slot = part is not None and slot_of(part.group) is not None
+            carries_slot = pad is not None and _is_slot_supply(ref, pad.GetNumber())
+            return rules["slot_power"] if carries_slot or (in_slot and net == BAND_NET_F) else rules["mgmt_power"]
         if any(_is_slot_supply(r, p.GetNumber()) for r, p in pads_of[net]):
             return rules["slot_power"]
         return rules["signal"]
@@ -657,6 +676,14 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
         return route.Terminal(u, band.centre[1], half_u, band.height_mm / 2 - inset,
                               (BAND_NETS[net],))
 
+    def rail_terminal(net: str, pad) -> route.Terminal:
+        """Where a rail pad joins its rail: a surface-mount ground pad drops a via into the B.Cu
+        ground pour within PLANE_REACH_MM; every other rail pad reaches the band."""
+        if net == BAND_NET_B and not pad.IsOnLayer(pcbnew.B_Cu):
+            t = _pad_terminal(pad)
+            return route.Terminal(t.u_mm, t.v_mm, PLANE_REACH_MM, PLANE_REACH_MM, (route.B_LAYER,))
+        return band_terminal(net, pad)
+
     total = route.Routed()
     group_of = {ref: part_by_ref[ref].group for ref in part_by_ref}
     first = layout.slots[0].index
@@ -667,23 +694,34 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
     # 1. the template: band connections and nets wholly inside slot 1's cell
     template = route.Routed()
     cell = plan.cells.get(first)
-    for net in sorted(pads_of):
-        refs = {r for r, _ in pads_of[net]}
-        if net in BAND_NETS:
-            for ref, pad in pads_of[net]:
-                if ref in template_refs:
-                    r = route.route_net(grid, net, [_pad_terminal(pad), band_terminal(net, pad)], rule_for(net, ref),
-                                        join_existing=True,
-                                        window_mm=(cell.u0, band.v0, cell.u1, cell.v1))
-                    template.segments += r.segments
-                    template.vias += r.vias
-        elif refs <= template_refs:
-            r = route.route_net(grid, net, [_pad_terminal(p) for _, p in pads_of[net]], rule_for(net),
-                                window_mm=(cell.u0, band.v0, cell.u1, cell.v1))
-            template.segments += r.segments
-            template.vias += r.vias
+    # the template's copper keeps its clearance inside the cell, whatever sits outside it in a copy
+    inset = rules["slot_power"].track_mm / 2 + rules["slot_power"].clearance_mm
+    window = (cell.u0 + inset, band.v0, cell.u1 - inset, cell.v1 - inset) if cell else None
+    # in phases: the 12 V pads climb to the band on F.Cu while the cell is empty; surface-mount
+    # ground pads drop their vias right beside them; then the cell's own nets; last the socket's
+    # ground pins, which may take any way left to the band
+    def add(r: route.Routed) -> None:
+        template.segments += r.segments
+        template.vias += r.vias
+
+    def rail_pads(net: str, smd: bool | None):
+        return [(ref, pad) for ref, pad in pads_of.get(net, []) if ref in template_refs
+                and (smd is None or smd != pad.IsOnLayer(pcbnew.B_Cu))]
+
+    def join_rail(net: str, smd: bool | None) -> None:
+        for ref, pad in rail_pads(net, smd):
+            add(route.route_net(grid, net, [_pad_terminal(pad), rail_terminal(net, pad)], rule_for(net, ref, pad),
+                                join_existing=True, window_mm=window))
+
+    join_rail(BAND_NET_F, None)
+    join_rail(BAND_NET_B, True)
+    for net in sorted(n for n in pads_of if n not in BAND_NETS):
+        if {r for r, _ in pads_of[net]} <= template_refs:
+            add(route.route_net(grid, net, [_pad_terminal(p) for _, p in pads_of[net]], rule_for(net),
+                                window_mm=window))
             done_nets.add(net)
             plan.template_nets += 1
+    join_rail(BAND_NET_B, False)
     total.segments += template.segments
     total.vias += template.vias
     # 2. the copies: same copper, shifted by the slot pitch, on the slot's own nets
@@ -702,7 +740,7 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
     for net in sorted(BAND_NETS):
         for ref, pad in pads_of.get(net, []):
             if ref not in all_cell_refs:
-                r = route.route_net(grid, net, [_pad_terminal(pad), band_terminal(net, pad)], rule_for(net, ref),
+                r = route.route_net(grid, net, [_pad_terminal(pad), rail_terminal(net, pad)], rule_for(net, ref, pad),
                                     join_existing=True)
                 total.segments += r.segments
                 total.vias += r.vias

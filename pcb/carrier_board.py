@@ -394,12 +394,12 @@ def _route(layout, board, footprints: dict, holes: list, rules: dict, fab: dict,
         for pad in footprints[ref].Pads():
             net = pad.GetNetname()
             key = net if net else f"__nc_{ref}_{pad.GetNumber()}"
-            bm._mark_pad(grid, pad, grid.net_id(key))
+            bm._mark_pad(grid, pad, grid.net_id(key), bm.via_keepout_mm(fab, rules["signal"]))
             if net:
                 pads_of.setdefault(net, []).append((ref, pad))
     for fp in holes:
         for pad in fp.Pads():
-            bm._mark_pad(grid, pad, grid.net_id(f"__hole_{fp.GetReference()}"))
+            bm._mark_pad(grid, pad, grid.net_id(f"__hole_{fp.GetReference()}"), bm.via_keepout_mm(fab, rules["signal"]))
             pos = pad.GetPosition()
             grid.mark_disc(route.BLOCKED, (route.F_LAYER, route.B_LAYER), pcbnew.ToMM(pos.x), pcbnew.ToMM(pos.y),
                            pcbnew.ToMM(pad.GetBoundingBox().GetWidth()) / 2 + bm.HOLE_CLEARANCE_MM)

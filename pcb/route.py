@@ -100,6 +100,7 @@ class Grid:
         self.net_at = np.zeros((2, self.ny, self.nx), dtype=np.int32)
         self.net_ids: dict[str, int] = {}
         self.anchors: dict[str, set[tuple[int, int, int]]] = {}  # net -> (layer, iy, ix) on its tracks
+        self.no_via = np.zeros((self.ny, self.nx), dtype=bool)   # cells no via centre may take
 
     # -- coordinates -------------------------------------------------------------------------
     def net_id(self, net: str) -> int:
@@ -138,6 +139,13 @@ class Grid:
         win = self._window(u_mm - r, v_mm - r, u_mm + r, v_mm + r)
         uu, vv = self._coords(win)
         self._set(value, layers, win, (uu - u_mm) ** 2 + (vv - v_mm) ** 2 <= r * r)
+
+    def block_vias(self, u_mm, v_mm, radius_mm: float) -> None:
+        """No via centre within radius_mm of (u, v): around a drilled hole of any net."""
+        win = self._window(u_mm - radius_mm, v_mm - radius_mm, u_mm + radius_mm, v_mm + radius_mm)
+        uu, vv = self._coords(win)
+        iy0, iy1, ix0, ix1 = win
+        self.no_via[iy0:iy1, ix0:ix1] |= (uu - u_mm) ** 2 + (vv - v_mm) ** 2 <= radius_mm * radius_mm
 
     def mark_segment(self, value: int, layer: int, u0, v0, u1, v1, width_mm: float) -> None:
         r = width_mm / 2 + RASTER_GROWTH * self.g
@@ -248,7 +256,7 @@ def _route_in_window(grid: Grid, net, terminals, rule: NetRule, box, join_existi
     via_r = rule.clearance_mm + rule.via_diameter_mm / 2 + grid.g / 2
     ok = grid.passable(net, track_r, win)
     ok_via = grid.passable(net, via_r, win)
-    via_ok = (ok_via[0] & ok_via[1]).ravel().tolist()
+    via_ok = (ok_via[0] & ok_via[1] & ~grid.no_via[iy0:iy1, ix0:ix1]).ravel().tolist()
     layer_ok = [ok[0].ravel().tolist(), ok[1].ravel().tolist()]
 
     def cells_of(t: Terminal) -> list[tuple[int, int]]:

@@ -66,12 +66,7 @@ def synthetic_spec(layout) -> board_mod.BoardSpec:
 def synthetic(tmp_path_factory):
     design, layout = variant(slots__count=4)
     out = tmp_path_factory.mktemp("synthetic")
-    try:
-        path = board_mod.build_board(design, layout, None, out, spec=synthetic_spec(layout))
-    except route.RouteError as exc:
-        # Known gap (see the issue-5 report): the dense cell packing leaves a SOT-23-6 pad no
-        # way out to the power band. Reported as an expected failure until the cell is fixed.
-        pytest.xfail(f"slot cell not routable yet: {exc}")
+    path = board_mod.build_board(design, layout, None, out, spec=synthetic_spec(layout))
     return design, layout, path, run_drc(path, out / "drc.json")
 
 
@@ -96,13 +91,16 @@ def test_slot_cells_are_identical(synthetic):
         parts = sorted((fp.GetFPIDAsString(), round(pcbnew.ToMM(fp.GetPosition().x) - socket_u, 3),
                         round(pcbnew.ToMM(fp.GetPosition().y), 3))
                        for fp in board.GetFootprints() if fp.GetReference()[1:].isdigit()
-                       and int(fp.GetReference()[1:]) // 100 == n)
+                       and 100 * n < int(fp.GetReference()[1:]) < 100 * (n + 1))
         tracks = sorted((t.GetLayer(), round(pcbnew.ToMM(t.GetStart().x) - socket_u, 3),
                          round(pcbnew.ToMM(t.GetStart().y), 3), round(pcbnew.ToMM(t.GetEnd().x) - socket_u, 3),
                          round(pcbnew.ToMM(t.GetEnd().y), 3))
                         for t in board.GetTracks()
                         if u0 <= pcbnew.ToMM(t.GetStart().x) <= u1 and u0 <= pcbnew.ToMM(t.GetEnd().x) <= u1
-                        and (t.GetNetname().startswith(f"S{n}_") or t.GetNetname() in ("VIN", "GND")))
+                        # the fault lines leave the cell for the management part: routed per slot
+                        and ((t.GetNetname().startswith(f"S{n}_") and t.GetNetname() != f"S{n}_FAULT")
+                             # rail tracks; the ground stitching vias are on the board's own grid
+                             or (t.GetNetname() in ("VIN", "GND") and t.Type() == pcbnew.PCB_TRACE_T)))
         return parts, tracks
 
     first = content(1)
