@@ -13,6 +13,7 @@ check` does) must stay cheap when the stage comes from the cache.
 
 from __future__ import annotations
 
+from pcb.stages import STEP_STAGE as BOARD_STEP_STAGE
 from rackplane.stages import StageInput, stage
 
 FRAME_STAGE = "mech.frame"
@@ -159,7 +160,6 @@ def write_render_meshes(bodies: list, workdir) -> dict[str, str]:
     return out
 
 
-BOARD_STEP_STAGE = "pcb.step"
 
 
 @stage(ASSEMBLY_STAGE, title="assembly: node, board and fan bodies; clearances and insertion sweeps",

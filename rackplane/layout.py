@@ -350,8 +350,9 @@ def module_count_and_slots(count: int, pitch_mm: float, max_board_length_mm: flo
 
 
 def _backplane_modules(design: Design, conn_xs: list[float], pitch: float, interior: Box,
-                       z0: float, z1: float, chassis: dict) -> tuple[BackplaneModule, ...]:
-    """The backplane's board(s) along X (y and z filled in by the caller).
+                       y_mm: tuple[float, float], z_mm: tuple[float, float],
+                       chassis: dict) -> tuple[BackplaneModule, ...]:
+    """The backplane's board(s): their X extents here, Y and Z the backplane's (`y_mm`, `z_mm`).
 
     Unsplit: the board runs half a pitch (at least a mounting hole's margin) past the outer
     connectors; a single slot gets 40 mm either side for the power input. Split: module j spans
@@ -361,6 +362,8 @@ def _backplane_modules(design: Design, conn_xs: list[float], pitch: float, inter
     edge = chassis["mounting_hole_edge_mm"]
     hole_d = chassis["mounting_hole_d_mm"]
     spacing = chassis["max_mounting_hole_spacing_mm"]
+    y0, y1 = y_mm
+    z0, z1 = z_mm
     # a row of slots too wide for the chassis is mech.slot_fit's verdict: its backplane stays whole
     row_fits = conn_xs[0] - pitch / 2 >= interior.x0 and conn_xs[-1] + pitch / 2 <= interior.x1
     n_mod, k = module_count_and_slots(count, pitch, design["pcb.max_board_length_mm"]) if row_fits else (1, count)
@@ -376,7 +379,7 @@ def _backplane_modules(design: Design, conn_xs: list[float], pitch: float, inter
         if count == 1:  # room for the power input and management beside a single slot
             x0 = max(conn_xs[0] - 40.0, interior.x0)
             x1 = min(conn_xs[0] + 40.0, interior.x1)
-        box = Box(round(x0, 4), round(x1, 4), 0.0, 0.0, z0, z1)
+        box = Box(round(x0, 4), round(x1, 4), y0, y1, z0, z1)
         return (BackplaneModule(1, box, tuple(range(1, count + 1)), holes_of(box.x0, box.x1, conn_xs)),)
     gap = chassis["module_gap_mm"]
     if pitch / 2 - gap / 2 < edge * 2 + hole_d:
@@ -395,7 +398,7 @@ def _backplane_modules(design: Design, conn_xs: list[float], pitch: float, inter
     out = []
     for j in range(n_mod):
         dx = j * k * pitch
-        box = Box(round(x0 + dx, 4), round(x0 + dx + width, 4), 0.0, 0.0, z0, z1)
+        box = Box(round(x0 + dx, 4), round(x0 + dx + width, 4), y0, y1, z0, z1)
         slots_here = tuple(i + 1 for i in range(j * k, min((j + 1) * k, count)))
         out.append(BackplaneModule(j + 1, box, slots_here,
                                    tuple((round(x + dx, 4), z) for x, z in first_holes)))
@@ -481,10 +484,8 @@ def compute_layout(design: Design) -> Layout:
     conn_xs = [s.x_mm + sled.connector_dx_mm for s in slots]
     bp_z0 = floor + 1.0
     bp_z1 = bp_z0 + chassis["backplane_height_mm"]
-    modules = _backplane_modules(design, conn_xs, pitch, interior, bp_z0, bp_z1, chassis)
+    modules = _backplane_modules(design, conn_xs, pitch, interior, (bp_y0, bp_y0 + bp_t), (bp_z0, bp_z1), chassis)
     backplane = Box(modules[0].box.x0, modules[-1].box.x1, bp_y0, bp_y0 + bp_t, bp_z0, bp_z1)
-    modules = tuple(BackplaneModule(m.index, Box(m.box.x0, m.box.x1, bp_y0, bp_y0 + bp_t, bp_z0, bp_z1),
-                                    m.slot_indices, m.holes_xz_mm) for m in modules)
     holes = tuple(h for m in modules for h in m.holes_xz_mm)
 
     # --- fan wall ------------------------------------------------------------------------------
