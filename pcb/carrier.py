@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from pcb import pinout as pinout_mod
 from pcb import values
-from pcb.backplane import _inductor_code, tvs_for
-from pcb.parts import Builder
+from pcb.parts import Builder, inductor_code, tvs_for
 from rackplane import catalogue
 
 PI_SOCKET_REF = "J1"
@@ -69,7 +68,7 @@ def build(design, plan: dict, slot_pinout=pinout_mod.SLOT_PINOUT) -> Builder:
     gnd += d2["A"]
     l_h = plan["buck_inductor"].chosen
     l1 = b.part("Device", "L", "L1", values.fmt(l_h, "H"), pas["buck_inductor_footprint"], "power",
-                f"Bourns SRP1245A-{_inductor_code(l_h)}M")
+                f"Bourns SRP1245A-{inductor_code(l_h)}M")
     b.through("L1", ("1",), ("2",))
     sw += l1[1]
     v_buck = b.net("5V1_BUCK", powered=True)

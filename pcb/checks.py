@@ -11,7 +11,7 @@ _REF = re.compile(r"\b([A-Z]{1,3}\d+)\b")
 SHOWN_IN_MESSAGE = 3
 
 
-@check("pcb.erc", "SKiDL ERC of the backplane (power and full) and carrier netlists: zero errors",
+@check("pcb.erc", "SKiDL ERC of the backplane (power and full), carrier and management board netlists: zero errors",
        needs=("pcb.netlist",))
 def erc(ctx):
     facts = ctx.facts["pcb.netlist"]

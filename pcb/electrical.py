@@ -1,18 +1,23 @@
-"""The electrical design of both boards: the plan of computed values and choices, the two SKiDL
+"""The electrical design of the three boards: the plan of computed values and choices, the SKiDL
 circuits, their netlists, BOMs and ERC, and the facts the checks read.
 
 `plan(design, layout)` computes every value that follows from a target (pcb.values) and the power
-budget; `write_boards(...)` builds the backplane and carrier circuits from it and writes:
+budget; `write_boards(...)` builds the backplane, carrier and management board circuits from it and
+writes, per board:
 
-* ``backplane.net`` / ``carrier.net``: KiCad netlists (deterministic: fixed refs and tags, fixed
-  date and source lines);
-* ``bom_backplane.csv`` / ``bom_carrier.csv``: references, value, footprint, MPN, LCSC, quantity;
-* ``backplane_erc.txt`` / ``carrier_erc.txt``: SKiDL's ERC.
+* ``backplane.net`` / ``carrier.net`` / ``management.net``: KiCad netlists (deterministic: fixed
+  refs and tags, fixed date and source lines). On a split backplane, ``backplane.net`` is the module
+  board's (one board, ordered once per module; its expanders are module 1's variant, see
+  `pcb.backplane.slot_address`);
+* ``bom_backplane.csv`` / ``bom_carrier.csv`` / ``bom_management.csv``: references, value,
+  footprint, MPN, LCSC, quantity;
+* ``backplane_erc.txt`` / ``carrier_erc.txt`` / ``management_erc.txt``: SKiDL's ERC.
 
-Facts: ``backplane_parts`` / ``carrier_parts`` ([{ref, value, footprint, group, mpn, lcsc,
-pins: {pad: net}}]: the board layout's interface), ``pass_through`` (power paths through parts, for
-the mating check), ``computed`` (every computed value with target and achieved), ``i2c``,
-``power``, ERC counts per board.
+Facts: ``backplane_parts`` / ``carrier_parts`` / ``management_parts`` ([{ref, value, footprint,
+group, mpn, lcsc, pins: {pad: net}}]: the board layout's interface), ``pass_through`` (power paths
+through parts, for the mating check), ``computed`` (every computed value with target and
+achieved), ``i2c`` (every device on the management bus, of every backplane module), ``power``,
+ERC counts per board.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from pathlib import Path
 
 from pcb import backplane as backplane_mod
 from pcb import carrier as carrier_mod
+from pcb import management as management_mod
+from pcb import parts as parts_mod
 from pcb import pinout as pinout_mod
 from pcb import values
 from pcb.bom import bom_csv
@@ -33,6 +40,9 @@ BACKPLANE_BOM = "bom_backplane.csv"  # pcb.fab writes backplane_bom.csv for the 
 CARRIER_BOM = "bom_carrier.csv"
 BACKPLANE_ERC = "backplane_erc.txt"
 CARRIER_ERC = "carrier_erc.txt"
+MANAGEMENT_NET = "management.net"
+MANAGEMENT_BOM = "bom_management.csv"
+MANAGEMENT_ERC = "management_erc.txt"
 
 
 def power_budget(design, layout) -> dict:
@@ -64,13 +74,13 @@ def plan(design, layout) -> dict:
     uvlo, uvlo_bot = values.efuse_uvlo_divider(vin)
     fb, fb_bot = values.buck_feedback()
     cout, cout_count = values.buck_output_capacitors()
-    n_i2c = (backplane_mod.expander_count(len(layout.slots)) + backplane_mod.fan_controller_count(len(layout.fans)) + 1)
+    n_i2c = len(i2c_devices(layout))
     width_mm = layout.backplane.x1 - layout.backplane.x0
     pullup, bus = values.i2c_pullup(n_i2c, width_mm)
     return {
         "budget": budget,
-        "input_connector": backplane_mod.input_connector_for(budget["supply_current_a"]),
-        "tvs": backplane_mod.tvs_for(vin),
+        "input_connector": parts_mod.input_connector_for(budget["supply_current_a"]),
+        "tvs": parts_mod.tvs_for(vin),
         "efuse_ilim": values.efuse_current_limit(budget["slot_current_a"]),
         "efuse_uvlo": uvlo, "efuse_uvlo_bottom_ohm": uvlo_bot,
         "logic_inductor": values.logic_inductor(vin),
@@ -84,14 +94,11 @@ def plan(design, layout) -> dict:
 
 
 def i2c_devices(layout) -> list[dict]:
-    """Every device on the management bus with its 7-bit address (the plan's address choices)."""
-    cat = catalogue.load("parts")
-    devices = [{"ref": f"U{10 + k}", "part": "TCA9555", "address": cat["expander"]["base_address"] + k}
-               for k in range(backplane_mod.expander_count(len(layout.slots)))]
-    devices += [{"ref": f"U{20 + k}", "part": "EMC2305", "address": cat["fan_controller"]["address_select"][k][1]}
-                for k in range(backplane_mod.fan_controller_count(len(layout.fans)))]
-    devices.append({"ref": "U30", "part": "TMP1075", "address": cat["temp_sensor"]["base_address"]})
-    return devices
+    """Every device on the management bus with its 7-bit address: every backplane module's slot
+    expanders, then the management board's fan controllers and sensor."""
+    modules = len(layout.backplane_modules)
+    return (backplane_mod.i2c_devices(layout.module_slots if modules > 1 else len(layout.slots), modules)
+            + management_mod.i2c_devices(len(layout.fans)))
 
 
 def _erc(builder) -> dict:
@@ -119,9 +126,12 @@ def write_boards(design, layout, workdir: Path, slot_pinout=pinout_mod.SLOT_PINO
     `carrier_pinout` (default: `slot_pinout`) lets tests build a carrier from a faulty table."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    backplane_mod.check_addressable(len(layout.slots), layout.module_slots, len(layout.backplane_modules))
     p = plan(design, layout)
-    back = _write(backplane_mod.build(design, layout, p, slot_pinout), workdir, BACKPLANE_NET, BACKPLANE_BOM,
-                  BACKPLANE_ERC, "rackplane pcb/backplane.py")
+    back = _write(backplane_mod.build(design, layout.module_board(), p, slot_pinout, chained=layout.is_split),
+                  workdir, BACKPLANE_NET, BACKPLANE_BOM, BACKPLANE_ERC, "rackplane pcb/backplane.py")
+    mgmt = _write(management_mod.build(design, layout, p), workdir, MANAGEMENT_NET, MANAGEMENT_BOM, MANAGEMENT_ERC,
+                  "rackplane pcb/management.py")
     carr = _write(carrier_mod.build(design, p, carrier_pinout or slot_pinout), workdir, CARRIER_NET, CARRIER_BOM,
                   CARRIER_ERC, "rackplane pcb/carrier.py")
     computed = [p[k].as_fact() for k in ("efuse_ilim", "efuse_uvlo", "logic_inductor", "led_resistor", "i2c_pullup",
@@ -133,13 +143,15 @@ def write_boards(design, layout, workdir: Path, slot_pinout=pinout_mod.SLOT_PINO
     return {
         "backplane_parts": back["parts"],
         "carrier_parts": carr["parts"],
+        "management_parts": mgmt["parts"],
         "backplane_part_count": len(back["parts"]),
         "carrier_part_count": len(carr["parts"]),
+        "management_part_count": len(mgmt["parts"]),
         "backplane_group_counts": dict(sorted(groups.items())),
-        "expander_count": backplane_mod.expander_count(len(layout.slots)),
-        "expander_signal_count": len(backplane_mod.slot_signals(len(layout.slots))),
-        "pass_through": {"backplane": back["pass_through"], "carrier": carr["pass_through"]},
-        "erc": {"backplane": back["erc"], "carrier": carr["erc"]},
+        "expander_count": sum(1 for d in i2c_devices(layout) if d["part"].startswith("TCA9534")),
+        "pass_through": {"backplane": back["pass_through"], "carrier": carr["pass_through"],
+                         "management": mgmt["pass_through"]},
+        "erc": {"backplane": back["erc"], "carrier": carr["erc"], "management": mgmt["erc"]},
         "computed": computed,
         "slot_pinout": pinout_mod.as_table(design),
         "i2c": {"bus": asdict(p["i2c_bus"]), "devices": i2c_devices(layout)},
@@ -150,6 +162,8 @@ def write_boards(design, layout, workdir: Path, slot_pinout=pinout_mod.SLOT_PINO
                   "efuse_max_a": catalogue.load("parts")["efuse"]["current_max_a"],
                   "efuse_limit_factor": catalogue.load("parts")["rules"]["efuse_limit_factor"]},
         "board_files": {"backplane_netlist": BACKPLANE_NET, "carrier_netlist": CARRIER_NET,
-                        "backplane_bom": BACKPLANE_BOM, "carrier_bom": CARRIER_BOM,
-                        "backplane_erc": BACKPLANE_ERC, "carrier_erc": CARRIER_ERC},
+                        "management_netlist": MANAGEMENT_NET,
+                        "backplane_bom": BACKPLANE_BOM, "carrier_bom": CARRIER_BOM, "management_bom": MANAGEMENT_BOM,
+                        "backplane_erc": BACKPLANE_ERC, "carrier_erc": CARRIER_ERC,
+                        "management_erc": MANAGEMENT_ERC},
     }

@@ -1,8 +1,9 @@
 """The backplane's power netlist (the board layout's input for now), with SKiDL, from the pinout and Layout.
 
-The full backplane and carrier circuits are in `pcb/backplane.py`, `pcb/carrier.py` and are written
-by `pcb/electrical.py` as backplane.net / carrier.net; this thin netlist (backplane_power.net) stays
-the input of `pcb/board.py` until the board layout places the full circuit (issue 5).
+The full backplane, carrier and management board circuits are in `pcb/backplane.py`,
+`pcb/carrier.py` and `pcb/management.py`, written by `pcb/electrical.py` as backplane.net,
+carrier.net and management.net; this thin netlist (backplane_power.net) is the input of
+`pcb/board.py` until the board layout places the slot cells and the bus of the full circuit.
 
 Parts (reference designators are stable across designs so that boards and reports agree):
 
@@ -11,8 +12,7 @@ Parts (reference designators are stable across designs so that boards and report
 * A module of a split backplane (`Layout.is_split`) has no J100 but two link terminals of the
   same part, ``J110`` at its left end and ``J111`` at its right end; short cables join each
   module's J111 to the next one's J110, and the supply lands on the link nearest the middle of
-  the chain (`pcb.copper` measures it so). J101 and J102 are the full circuit's management and
-  console headers.
+  the chain (`pcb.copper` measures it so).
 * ``H1 .. Hk``: mounting holes at Layout's `backplane_holes_xz_mm`, in that order.
 
 Nets: ``VIN`` (the input rail, which feeds every slot's supply pins) and ``GND``. This slice
@@ -42,7 +42,7 @@ FOOTPRINT_DIR = Path("/usr/share/kicad/footprints")
 INPUT_REF = "J100"
 LINK_IN_REF, LINK_OUT_REF = "J110", "J111"
 # The board layout (pcb/board.py) reads this thin power netlist (slot sockets, input, holes) until it
-# places the full circuit (issue 5); the full backplane and carrier netlists come from pcb/electrical.py.
+# places the full circuit's slot cells; the full netlists come from pcb/electrical.py.
 NETLIST_FILE = "backplane_power.net"
 PARTS_FILE = "backplane_power_parts.json"
 ERC_FILE = "backplane_power_erc.txt"

@@ -11,6 +11,8 @@ capacitors come from parts.toml `[capacitors]`.
 
 from __future__ import annotations
 
+import math
+
 from pcb import values
 from pcb.skidl_env import skidl, symbol_library
 from rackplane import catalogue
@@ -162,3 +164,32 @@ def ref_key(ref: str):
 
 def _passives() -> dict:
     return catalogue.load("parts")["passives"]
+
+
+def input_connector_for(current_a: float) -> dict:
+    """The smallest catalogue input connector whose derated rating carries `current_a` (the largest
+    when none does: power.budget then fails and says so)."""
+    derate = catalogue.load("parts")["rules"]["connector_derating"]
+    options = catalogue.load("parts")["input_connectors"]
+    for c in options:
+        if c["rated_current_a"] * derate >= current_a:
+            return c
+    return options[-1]
+
+
+def tvs_for(input_voltage_v: float) -> dict:
+    """The smallest SMAJ whose stand-off voltage is >= 1.1 x the input voltage."""
+    for t in catalogue.load("parts")["tvs"]:
+        if t["standoff_v"] >= 1.1 * input_voltage_v:
+            return t
+    raise ValueError(f"no TVS in parts.toml for {input_voltage_v} V")
+
+
+def inductor_code(henry: float) -> str:
+    """Bourns SRN/SRP inductance code: 4.7 uH -> 4R7, 10 uH -> 100."""
+    uh = henry * 1e6
+    if uh < 10:
+        return f"{uh:.1f}".replace(".", "R")
+    digits = f"{uh:.2g}".replace(".", "")
+    exponent = int(math.log10(uh)) - 1
+    return f"{digits[:2]}{exponent}"

@@ -17,8 +17,9 @@ Choices, with their reasons:
   UART0 (GPIO14 TXD / GPIO15 RXD, header pins 8 / 10), the Pi's I2C1 (GPIO2 / GPIO3, header
   pins 3 / 5: slot 1's joins the management bus through a jumper), and presence (strapped to GND
   on the carrier, pulled up on the backplane). Slot power is switched by the backplane's eFuse, so
-  the carrier needs no enable line; pins 10, 15 and 16 are spares (a 5-signal slot keeps the I/O
-  expander count at 4 signals per slot: 8 TCA9555 serve the 32-slot maximum).
+  the carrier needs no enable line; pins 10, 15 and 16 are spares. The slot's cell on the
+  backplane watches and switches the slot through its own 8-port I/O expander (enable, fault,
+  presence, LED; `pcb.backplane`), so the UART lines end at the slot's console header there.
 
 Currents: supply and return pins share the slot current equally (`pin_currents_a`); signal pins
 carry at most 16 mA, the Pi's per-GPIO limit (raspberrypi/documentation power-supplies.adoc and

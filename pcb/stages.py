@@ -24,12 +24,12 @@ PCB_DESIGN_KEYS = ("rack.", "node.", "slots.", "power.", "cooling.fan_count", "c
                    "cooling.ambient_c", "pcb.")
 
 
-@stage("pcb.netlist", title="backplane and carrier netlists (SKiDL), BOMs and ERC", out_subdir="pcb",
+@stage("pcb.netlist", title="backplane, carrier and management board netlists (SKiDL), BOMs and ERC", out_subdir="pcb",
        design_keys=PCB_DESIGN_KEYS)
 def backplane_netlist(inp: StageInput) -> dict:
     """Facts: the board's power netlist (part_count, parts, net_names, erc_*, files: `files.netlist`
-    is what pcb.board reads), the full boards from `pcb.electrical.write_boards` (backplane_parts and
-    carrier_parts with groups and pins, erc per board, computed values, i2c, power, board_files),
+    is what pcb.board reads), the full boards from `pcb.electrical.write_boards` (backplane_parts,
+    carrier_parts and management_parts with groups and pins, erc per board, computed values, i2c, power, board_files),
     slot_pinout (with each pin's current, A) and pinout_problems."""
     facts = netlist_mod.write_backplane_netlist(inp.design, inp.layout.module_board(), inp.workdir,
                                                 chained=inp.layout.is_split)

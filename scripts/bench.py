@@ -62,13 +62,13 @@ def bench_design(folder: Path, slots: int | None, warm: bool = True) -> list[tup
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scaling", action="store_true", help="also time 4, 8, 16 and 32 slots")
+    parser.add_argument("--scaling", action="store_true", help="also time 4, 8, 12 and 16 slots")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rackplane-bench-") as tmp:
         folder = Path(tmp)
         rows = bench_design(folder, None)
         if args.scaling:
-            for slots in (4, 8, 16, 32):
+            for slots in (4, 8, 12, 16):
                 seconds = bench_design(folder, slots, warm=False)[0][1]
                 rows.append((f"cold build, {slots} slots", seconds, ""))
         shutil.rmtree(folder / "out", ignore_errors=True)

@@ -28,7 +28,7 @@ def test_toml_round_trip_of_the_default():
 
 
 @pytest.mark.parametrize("table, key, fragment", [
-    ({"slots": {"count": 0}}, "slots.count", "from 1 to 32"),
+    ({"slots": {"count": 0}}, "slots.count", "from 1 to 16"),
     ({"slots": {"count": "ten"}}, "slots.count", "an integer"),
     ({"slots": {"count": 4.5}}, "slots.count", "an integer"),
     ({"slots": {"pitch_mm": -3}}, "slots.pitch_mm", 'or "auto"'),

@@ -39,9 +39,9 @@ def run(check_id, ctx):
 
 
 @pytest.mark.parametrize("name", DESIGNS)
-def test_both_boards_pass_erc(boards, name):
+def test_every_board_passes_erc(boards, name):
     _, _, _, facts = boards[name]
-    for board in ("backplane", "carrier"):
+    for board in ("backplane", "carrier", "management"):
         assert facts["erc"][board]["errors"] == 0, facts["erc"][board]["messages"]
 
 
@@ -55,13 +55,68 @@ def test_checks_pass(boards, name):
 
 def test_every_part_has_value_footprint_mpn_and_group(boards):
     _, _, workdir, facts = boards["default"]
-    for part in facts["backplane_parts"] + facts["carrier_parts"]:
+    for part in facts["backplane_parts"] + facts["carrier_parts"] + facts["management_parts"]:
         assert part["value"] and ":" in part["footprint"] and part["mpn"] and part["group"], part
     groups = {p["group"] for p in facts["backplane_parts"]}
     assert {"power_in", "mgmt", "mount", "slot:1", "slot:10"} <= groups
-    rows = list(csv.DictReader((workdir / electrical.BACKPLANE_BOM).open()))
-    assert sum(int(r["quantity"]) for r in rows) == facts["backplane_part_count"]
-    assert set(rows[0]) == {"references", "value", "footprint", "mpn", "lcsc", "quantity"}
+    for bom, count in ((electrical.BACKPLANE_BOM, "backplane_part_count"),
+                       (electrical.MANAGEMENT_BOM, "management_part_count")):
+        rows = list(csv.DictReader((workdir / bom).open()))
+        assert sum(int(r["quantity"]) for r in rows) == facts[count]
+        assert set(rows[0]) == {"references", "value", "footprint", "mpn", "lcsc", "quantity"}
+
+
+def _pins(parts, ref):
+    return next(p for p in parts if p["ref"] == ref)["pins"]
+
+
+def test_only_the_bus_and_the_rails_leave_a_slot_cell(boards):
+    """Every net of a slot's cell stays in the slot, except the rails and the management bus: the
+    backplane's nets do not grow with the slot count beyond the cells' own."""
+    design, layout, _, facts = boards["four"]
+    parts = facts["backplane_parts"]
+    group = {p["ref"]: p["group"] for p in parts}
+    shared = set()
+    for p in parts:
+        if p["group"].startswith("slot:"):
+            for net in p["pins"].values():
+                others = {group[q["ref"]] for q in parts if net in q["pins"].values()} - {p["group"]}
+                if others:
+                    shared.add(net)
+    assert shared == {"VIN", "GND", "+3V3", "MGMT_SDA", "MGMT_SCL", "MGMT_INT_N", "S1_I2C_SDA", "S1_I2C_SCL"}
+
+
+def test_slot_expanders_have_their_own_addresses(boards):
+    """Slots 1-8 take TCA9534 0x20-0x27 through their A0-A2 pins, slots 9-16 TCA9534A 0x38-0x3F."""
+    _, _, _, facts = boards["sixteen"]
+    parts = facts["backplane_parts"]
+    for n in (1, 2, 8, 9, 16):
+        ref = backplane.expander_ref(n)
+        pins = _pins(parts, ref)
+        bits = sum(1 << k for k, pad in enumerate(("1", "2", "3")) if pins[pad] == "+3V3")
+        part = next(p for p in parts if p["ref"] == ref)
+        base = 0x20 if n <= 8 else 0x38
+        assert bits == (n - 1) % 8 and part["value"] == f"{'TCA9534' if n <= 8 else 'TCA9534A'} @0x{base + bits:02X}"
+        assert pins["4"] == f"S{n}_EN" and pins["15"] == "MGMT_SDA" and pins["14"] == "MGMT_SCL"
+    addresses = [d["address"] for d in facts["i2c"]["devices"]]
+    assert len(addresses) == len(set(addresses)) == 16 + 2 + 1
+
+
+def test_a_split_backplane_gives_each_module_its_expander_variant(tmp_path):
+    design, layout = variant(slots__count=16, pcb__max_board_length_mm=250)
+    facts = electrical.write_boards(design, layout, tmp_path)
+    devices = facts["i2c"]["devices"]
+    assert len(layout.backplane_modules) == 2 and facts["expander_count"] == 16
+    assert len({d["address"] for d in devices}) == len(devices)
+    assert backplane.slot_address(1, 2)[0]["value"] == "TCA9534A"
+    assert {"J110", "J111", "J91", "J92"} <= {p["ref"] for p in facts["backplane_parts"]}
+
+
+def test_too_many_modules_for_the_bus_are_refused():
+    with pytest.raises(ValueError, match="max_board_length_mm"):
+        backplane.check_addressable(12, 4, 3)
+    with pytest.raises(ValueError, match="16 slot expanders"):
+        backplane.check_addressable(17, 17, 1)
 
 
 def test_part_count_grows_with_slots(boards):
@@ -71,7 +126,7 @@ def test_part_count_grows_with_slots(boards):
     for a, b in ((1, 4), (4, 16)):
         assert counts[b]["backplane_part_count"] - counts[a]["backplane_part_count"] >= (b - a) * per_slot
     for n, facts in counts.items():
-        assert facts["expander_count"] == -(-4 * n // 16) == backplane.expander_count(n)
+        assert facts["expander_count"] == n
 
 
 def test_netlists_are_identical_across_runs(boards, tmp_path):
@@ -133,7 +188,7 @@ def test_pcb_i2c_catches_an_address_clash_and_a_slow_bus(boards):
     bad = copy.deepcopy(facts)
     bad["i2c"]["devices"][1]["address"] = bad["i2c"]["devices"][0]["address"]
     result = run("pcb.i2c", ctx_of(design, layout, bad))
-    assert result.status == FAIL and "U10" in result.parts and "U11" in result.parts
+    assert result.status == FAIL and "U102" in result.parts and "U202" in result.parts
     slow = copy.deepcopy(facts)
     slow["i2c"]["bus"]["rise_time_s"] = 0.8473 * 10e3 * 200e-12  # 10 kOhm on 200 pF
     assert run("pcb.i2c", ctx_of(design, layout, slow)).status == FAIL
