@@ -25,9 +25,11 @@ in a fixed order, so the same parameters give a byte-identical .kicad_pcb.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,10 +75,10 @@ BAND_TARGET_HALF_WIDTH_MM = 6.0   # stretch of band a pad may reach, either side
 
 # Routing (mm). The grid and its clearance margins are in pcb.route.
 GRID_MM = 0.1
-SIGNAL_TRACK_MM = 0.25
-SIGNAL_CLEARANCE_MM = 0.2         # above the fab's 0.127 mm: cheaper yield, room for the grid
+SIGNAL_TRACK_MM = 0.2            # leaves a 0.65 mm pitch pin with room for its track and clearance
+SIGNAL_CLEARANCE_MM = 0.15        # above the fab's 0.127 mm, room for the grid
 MGMT_POWER_TRACK_MM = 0.5         # management parts' supply pins (tens of mA)
-VIA_MARGIN_MM = 0.1               # vias this much above the fab's minimum drill and diameter
+VIA_MARGIN_MM = 0.05             # vias this much above the fab's minimum drill and diameter
 HOLE_CLEARANCE_MM = 0.5           # copper to unplated mounting holes
 
 STITCH_PITCH_MM = 5.0             # ground stitching via grid below the band
@@ -85,7 +87,18 @@ STITCH_EDGE_MM = 2.5              # no stitching via nearer the board edge than 
 
 # Placement (mm).
 PART_GAP_MM = 1.5                 # courtyard to courtyard: room for a track and its clearances between parts
+SOCKET_GAP_MM = 0.05              # cell part to socket courtyard: the socket's courtyard is ~1 mm beyond its pads
+CELL_PART_GAP_MM = 1.0            # inside a slot cell: one signal track (0.25 + 2 x 0.2 mm) between courtyards,
+                                  # which already keep 0.25 mm beyond the pads
+
+# The management bus runs along the board as straight F.Cu lanes, one per net, in the corridor
+# between the sockets' pads and the lower mounting holes; every cell and header joins its lanes.
+LANE_NETS = ("+3V3", "MGMT_SDA", "MGMT_SCL", "MGMT_INT_N")
+LANE_EDGE_INSET_MM = 1.0          # lanes end this far inside the copper-to-edge clearance
 CELL_MARGIN_MM = 0.5
+CELL_EDGE_MM = 0.1                # a cell's window inside its slot's pitch: copper keeps its own inset
+TEMPLATE_ATTEMPTS = 12           # routing orders tried for a slot cell before it is given up
+CELL_CHANNEL_MM = 1.3             # free along a cell's outer edges: tracks leave the outer pins there
 MIN_COLUMN_MM = 3.0               # narrowest free column worth packing parts into
 
 
@@ -294,10 +307,12 @@ class PartSpec:
 
 @dataclass(frozen=True)
 class BoardSpec:
-    """What a board is made from: its parts and its nets (name -> ((ref, pad), ...))."""
+    """What a board is made from: its parts, its nets (name -> ((ref, pad), ...)) and the pads
+    that a slot's supply current passes through (an eFuse's input and output pins)."""
 
     parts: tuple[PartSpec, ...]
     nets: dict
+    power_pads: frozenset = frozenset()
 
 
 def infer_group(ref: str) -> str:
@@ -312,15 +327,17 @@ def infer_group(ref: str) -> str:
     return GROUP_MGMT
 
 
-def spec_from_netlist(netlist_path: Path, part_facts=None) -> BoardSpec:
+def spec_from_netlist(netlist_path: Path, part_facts=None, pass_through=None) -> BoardSpec:
     """The board spec of a netlist file; groups from the netlist stage's per-part facts when it
-    records them (a list of {ref, group, ...}), else inferred from the references."""
+    records them (a list of {ref, group, ...}), else inferred from the references; power pads
+    from its pass-through declarations ([{ref, in, out}], `pcb.parts.Builder.through`)."""
     parts, nets = netlist_mod.read_netlist(netlist_path)
     groups = {}
     if isinstance(part_facts, list):
         groups = {p["ref"]: p["group"] for p in part_facts if isinstance(p, dict) and "group" in p}
     specs = tuple(PartSpec(p.ref, p.value, p.footprint, groups.get(p.ref, infer_group(p.ref))) for p in parts)
-    return BoardSpec(specs, {n.name: tuple(n.pins) for n in nets})
+    power = frozenset((d["ref"], str(pin)) for d in pass_through or () for pin in (*d["in"], *d["out"]))
+    return BoardSpec(specs, {n.name: tuple(n.pins) for n in nets}, power)
 
 
 def _natural(ref: str) -> tuple:
@@ -379,16 +396,43 @@ def _footprint_box(fp) -> place.Rect:
                       pcbnew.ToMM(box[2] - o.x), pcbnew.ToMM(box[3] - o.y))
 
 
-def _pad_terminal(pad) -> route.Terminal:
+def _pad_terminal(pad, exclude=frozenset()) -> route.Terminal:
     """The routing terminal of a pad: cells within a quarter of its smaller size of its centre
-    (always inside the copper, whatever the pad's shape)."""
+    (always inside the copper, whatever the pad's shape). A pad in a row of fine-pitch pads of
+    its own net (an eFuse's stacked input pins) stands for the row: the terminal is the row's
+    middle, where a track as wide as the row's current needs clears the neighbouring pins."""
     pcbnew = _pcbnew()
-    pos = pad.GetPosition()
-    bb = pad.GetBoundingBox()
-    half = min(pcbnew.ToMM(bb.GetWidth()), pcbnew.ToMM(bb.GetHeight())) / 4
+    row = _same_net_row(pad, exclude)
+    boxes = [p.GetBoundingBox() for p in row]
+    u0, v0 = min(pcbnew.ToMM(b.GetLeft()) for b in boxes), min(pcbnew.ToMM(b.GetTop()) for b in boxes)
+    u1, v1 = max(pcbnew.ToMM(b.GetRight()) for b in boxes), max(pcbnew.ToMM(b.GetBottom()) for b in boxes)
+    half = min(u1 - u0, v1 - v0) / 4
     layers = tuple(layer for layer, kic in ((route.F_LAYER, pcbnew.F_Cu), (route.B_LAYER, pcbnew.B_Cu))
                    if pad.IsOnLayer(kic))
-    return route.Terminal(pcbnew.ToMM(pos.x), pcbnew.ToMM(pos.y), half, half, layers)
+    return route.Terminal((u0 + u1) / 2, (v0 + v1) / 2, half, half, layers)
+
+
+ROW_PITCH_MM = 1.0  # pads of one net closer than this (centre to centre) form a row
+
+
+def _same_net_row(pad, exclude=frozenset()) -> list:
+    """The pad and every pad of its footprint and net chained to it at less than ROW_PITCH_MM;
+    `exclude` ((ref, number) pairs) never joins a row, nor makes one."""
+    pcbnew = _pcbnew()
+    net = pad.GetNetname()
+    ref = pad.GetParentFootprint().GetReference()
+    if not net or (ref, pad.GetNumber()) in exclude:
+        return [pad]
+    mates = [p for p in pad.GetParentFootprint().Pads() if p.GetNetname() == net and p.IsOnLayer(pcbnew.F_Cu)
+             == pad.IsOnLayer(pcbnew.F_Cu) and (ref, p.GetNumber()) not in exclude]
+    row, frontier = [pad], [pad]
+    while frontier:
+        a = frontier.pop()
+        for b in mates:
+            if b not in row and pcbnew.ToMM((a.GetPosition() - b.GetPosition()).EuclideanNorm()) < ROW_PITCH_MM:
+                row.append(b)
+                frontier.append(b)
+    return row
 
 
 def _mark_pad(grid: route.Grid, pad, net_id: int, via_keepout_mm: float = 0.0) -> None:
@@ -423,6 +467,7 @@ class Plan:
 
     band: place.Rect
     cells: dict = field(default_factory=dict)       # slot index -> Rect
+    lanes_v: dict = field(default_factory=dict)     # bus net -> v (mm) of its lane
     routed_nets: int = 0
     template_nets: int = 0
     segments: int = 0
@@ -431,7 +476,7 @@ class Plan:
 
 
 def build_board(design, layout, netlist_path: Path, workdir: Path, spec: BoardSpec | None = None,
-                part_facts=None, chained: bool = False) -> Path:
+                part_facts=None, chained: bool = False, pass_through=None) -> Path:
     """Make `workdir/backplane.kicad_pcb` (with its .kicad_pro and .kicad_dru), placed and routed.
     `layout` is the board's (`Layout.module_board()`); `chained` marks a module of a split
     backplane, whose sockets are labelled by position (A, B, ...) as every module is the same board.
@@ -445,7 +490,7 @@ def build_board(design, layout, netlist_path: Path, workdir: Path, spec: BoardSp
     board_path = workdir / BOARD_FILE
     for stale in workdir.glob("backplane.kicad_p*"):
         stale.unlink()
-    spec = spec or spec_from_netlist(netlist_path, part_facts)
+    spec = spec or spec_from_netlist(netlist_path, part_facts, pass_through)
     fab = catalogue.fab(design["pcb.fab"])
     width_mm, height_mm = coords.board_size_mm(layout)
     rules = net_rules(design, fab)
@@ -469,7 +514,7 @@ def build_board(design, layout, netlist_path: Path, workdir: Path, spec: BoardSp
 
     nets = assign_nets(board, spec, footprints)
 
-    plan = _place(design, layout, board, spec, footprints, fab)
+    plan = _place(design, layout, board, spec, footprints, fab, rules)
     routed = _route(layout, board, spec, footprints, part_by_ref, plan, rules, fab)
     for seg in routed.segments:
         _add_track(board, nets[seg.net], seg)
@@ -488,8 +533,8 @@ def build_board(design, layout, netlist_path: Path, workdir: Path, spec: BoardSp
     _add_board_labels(design, layout, board, plan, fab, chained)
     pcbnew.SaveBoard(str(board_path), board)
     board_path.with_suffix(RULES_SUFFIX).write_text(fab_rules_text(fab))
+    fill_zones(board_path)  # saving the filled board rewrites the project: its rules go in after
     write_project(board_path, fab, rules)
-    fill_zones(board_path)
     (workdir / PLAN_FILE).write_text(json.dumps(_plan_facts(plan), indent=1, sort_keys=True) + "\n")
     return board_path
 
@@ -499,6 +544,7 @@ def _plan_facts(plan: Plan) -> dict:
     return {
         "power_band_mm": [r(plan.band.u0), r(plan.band.v0), r(plan.band.u1), r(plan.band.v1)],
         "cells_mm": {str(k): [r(c.u0), r(c.v0), r(c.u1), r(c.v1)] for k, c in sorted(plan.cells.items())},
+        "bus_lanes_v_mm": {net: r(v) for net, v in sorted(plan.lanes_v.items())},
         "routed_nets": plan.routed_nets,
         "template_nets": plan.template_nets,
         "segments": plan.segments,
@@ -507,10 +553,11 @@ def _plan_facts(plan: Plan) -> dict:
     }
 
 
-def _place(design, layout, board, spec: BoardSpec, footprints: dict, fab: dict) -> Plan:
-    """Holes and sockets at Layout's numbers; the power band above the sockets; each slot's
-    parts in one cell template beside its socket, repeated identically; the management and
-    power-input parts packed into the free columns between cells, nearest the middle first."""
+def _place(design, layout, board, spec: BoardSpec, footprints: dict, fab: dict, rules: dict) -> Plan:
+    """Holes and sockets at Layout's numbers; the power band above the sockets; the bus lanes'
+    corridor below them; each slot's parts in one cell template either side of its socket,
+    repeated identically; the rear terminals in the band; the bus headers and jumpers in the strip
+    below the corridor."""
     pcbnew = _pcbnew()
     width_mm, height_mm = coords.board_size_mm(layout)
     edge = fab["min_copper_edge_clearance_mm"]
@@ -533,8 +580,29 @@ def _place(design, layout, board, spec: BoardSpec, footprints: dict, fab: dict) 
                          f"{MIN_BAND_HEIGHT_MM} mm: grow frame.toml chassis.backplane_height_mm")
     plan = Plan(band=band)
     hole_r = layout.backplane_hole_d_mm / 2 + HOLE_CLEARANCE_MM
-    hole_keepouts = [place.Rect(u - hole_r, v - hole_r, u + hole_r, v + hole_r)
-                     for u, v in (coords.board_uv_mm(layout, x, z) for x, z in layout.backplane_holes_xz_mm)]
+    hole_uvs = [coords.board_uv_mm(layout, x, z) for x, z in layout.backplane_holes_xz_mm]
+    hole_keepouts = [place.Rect(u - hole_r, v - hole_r, u + hole_r, v + hole_r) for u, v in hole_uvs]
+
+    # --- the bus corridor: lanes below the sockets' pads, above the lower holes ------------------
+    lane_nets = [n for n in LANE_NETS if n in spec.nets]
+    signal = rules["signal"]
+    pads_bottom = max(pcbnew.ToMM(pad.GetBoundingBox().GetBottom())
+                      for slot in layout.slots for pad in footprints[netlist_mod.slot_ref(slot.index)].Pads())
+    socket_mid_v = (socket_boxes[layout.slots[0].index].v0 + socket_boxes[layout.slots[0].index].v1) / 2
+    lower_holes = [v - hole_r for _, v in hole_uvs if v > socket_mid_v]
+    corridor_floor = min(lower_holes, default=height_mm - edge)
+    # a via may land on any lane between its neighbours: a track from above crosses the upper
+    # lanes on B.Cu
+    lane_pitch = signal.via_diameter_mm / 2 + signal.clearance_mm + signal.track_mm / 2 + 2 * GRID_MM
+    first_v = pads_bottom + signal.clearance_mm + signal.track_mm / 2 + 2 * GRID_MM
+    for k, net in enumerate(lane_nets):
+        plan.lanes_v[net] = round(first_v + k * lane_pitch, 1)
+    corridor_v1 = (max(plan.lanes_v.values()) + signal.track_mm / 2 + signal.clearance_mm) if lane_nets \
+        else pads_bottom
+    if corridor_v1 > corridor_floor:
+        raise ValueError(f"the management bus needs {len(lane_nets)} lanes ({corridor_v1 - pads_bottom:.2f} mm) between "
+                         f"the sockets' pads (v {pads_bottom:.2f} mm) and the lower mounting holes' keep-out "
+                         f"(v {corridor_floor:.2f} mm): the sockets sit too low on the board")
 
     # --- slot cells: one template from the first slot, copied at every slot's socket ----------
     by_slot: dict[int, list[PartSpec]] = {}
@@ -547,10 +615,11 @@ def _place(design, layout, board, spec: BoardSpec, footprints: dict, fab: dict) 
     pitch = layout.pitch_mm
     body_v1 = height_mm - edge - CELL_MARGIN_MM
     # keep-outs every cell must respect: the holes that may sit at either side of any slot
-    hole_vs = sorted({round(coords.board_uv_mm(layout, x, z)[1], 4) for x, z in layout.backplane_holes_xz_mm})
+    hole_vs = sorted({round(v, 4) for _, v in hole_uvs})
+    s0_mid = coords.slot_connector_uv_mm(layout, first)[0]
     cell_keepouts = [s0]
     for side in (-0.5, 0.5):
-        mid_u = (s0.u0 + s0.u1) / 2 + side * pitch
+        mid_u = s0_mid + side * pitch
         cell_keepouts += [place.Rect(mid_u - hole_r, v - hole_r, mid_u + hole_r, v + hole_r) for v in hole_vs]
     cell_parts = sorted(by_slot.get(first.index, []), key=lambda p: (_natural(p.ref)))
     signature = [(p.footprint, p.value) for p in cell_parts]
@@ -559,37 +628,34 @@ def _place(design, layout, board, spec: BoardSpec, footprints: dict, fab: dict) 
         if [p.footprint for p in theirs] != [f for f, _ in signature]:
             raise ValueError(f"slot {slot.index}'s parts differ from slot {first.index}'s: the slot cell "
                              "must be identical in every slot")
-    cell_u0 = s0.u1 + PART_GAP_MM
-    cell_width = 0.0
+    # the cell's columns: either side of the socket, within the slot's pitch, down to the corridor
+    cell_v0 = band.v1 + PART_GAP_MM
+    # (above the lanes a row of vias: a track from a cell crosses the upper lanes on B.Cu)
+    cell_v1 = (min(plan.lanes_v.values()) - signal.track_mm / 2 - 2 * signal.clearance_mm - signal.via_diameter_mm
+               - 2 * GRID_MM) if lane_nets else body_v1
+    window_u0, window_u1 = s0_mid - pitch / 2 + CELL_EDGE_MM, s0_mid + pitch / 2 - CELL_EDGE_MM
+    # (a part's courtyard may meet the socket's, whose own margin leaves a routing channel between
+    # their pads; the cell keeps the routing channel at its outer edge)
+    columns = [place.Rect(s0.u1 + SOCKET_GAP_MM, cell_v0, window_u1 - CELL_CHANNEL_MM, cell_v1),
+               place.Rect(window_u0 + CELL_CHANNEL_MM, cell_v0, s0.u0 - SOCKET_GAP_MM, cell_v1)]
     offsets: dict[str, tuple[float, float]] = {}
     if cell_parts:
-        items = [place.Item(p.ref, _footprint_box(footprints[p.ref])) for p in cell_parts]
-        items.sort(key=lambda it: (-it.box.width_mm * it.box.height_mm, it.key))
-        max_w = pitch - (s0.u1 - s0.u0) - 2 * PART_GAP_MM
-        for width in [w / 2 for w in range(8, int(2 * max_w) + 1)]:
-            region = place.Rect(cell_u0, band.v1 + PART_GAP_MM, cell_u0 + width, body_v1)
-            try:
-                offsets = place.pack(items, [region], cell_keepouts, PART_GAP_MM, bottom_up=False)
-            except ValueError:
-                continue
-            cell_width = width
-            break
-        else:
-            raise ValueError(f"slot {first.index}'s {len(items)} parts do not fit in a cell of "
-                             f"{max_w:.1f} x {body_v1 - band.v1:.1f} mm beside its socket")
+        socket_fp = footprints[netlist_mod.slot_ref(first.index)]
+        offsets = _place_cell(cell_parts, footprints, columns, cell_keepouts, socket_fp,
+                              {BAND_NET_B} | set(lane_nets), plan.lanes_v)
+    cell_bottom = corridor_v1 if lane_nets else body_v1
     for slot in layout.slots:
         du = socket_boxes[slot.index].u0 - s0.u0
         theirs = sorted(by_slot.get(slot.index, []), key=lambda p: _natural(p.ref))
         for mine, part in zip(cell_parts, theirs):
             u, v = offsets[mine.ref]
+            footprints[part.ref].SetOrientation(footprints[mine.ref].GetOrientation())
             footprints[part.ref].SetPosition(point(u + du, v))
             footprints[part.ref].Reference().SetVisible(False)  # packed tight: references in the placement file
-        plan.cells[slot.index] = place.Rect(s0.u0 + du - CELL_MARGIN_MM, band.v1,
-                                            cell_u0 + cell_width + du + CELL_MARGIN_MM, body_v1)
+        plan.cells[slot.index] = place.Rect(window_u0 + du, band.v1, window_u1 + du, cell_bottom)
 
-    # --- management and power input: the free columns between and beside the cells ------------
+    # --- rear terminals in the band; bus headers and jumpers in the strip below the corridor ----
     others = [p for p in spec.parts if p.group in (GROUP_MGMT, GROUP_POWER_IN)]
-    keepouts = list(hole_keepouts) + [c.grown(PART_GAP_MM) for c in plan.cells.values()]
     terminal_spots: list[place.Rect] = []
     for ref, fraction in TERMINAL_TARGETS.items():
         terminal = footprints.get(ref)
@@ -599,20 +665,94 @@ def _place(design, layout, board, spec: BoardSpec, footprints: dict, fab: dict) 
         spot = _place_rear_terminal(terminal, band, hole_keepouts + terminal_spots, width_mm, height_mm, edge,
                                     fraction * width_mm)
         terminal_spots.append(spot)
-        keepouts.append(spot)
         terminal.Reference().SetVisible(False)  # the title beside it names the board
         others = [p for p in others if p.ref != ref]
     if others:
-        span = place.Rect(edge + CELL_MARGIN_MM, band.v1 + PART_GAP_MM, width_mm - edge - CELL_MARGIN_MM, body_v1)
-        columns = place.free_columns(span, [(c.u0, c.u1) for c in plan.cells.values()], MIN_COLUMN_MM)
-        columns.sort(key=lambda r: (abs(r.centre[0] - width_mm / 2), r.u0))
-        items = [place.Item(p.ref, _footprint_box(footprints[p.ref]))
-                 for p in sorted(others, key=lambda p: (p.group != GROUP_POWER_IN, _natural(p.ref)))]
-        spots = place.pack(items, columns, keepouts, PART_GAP_MM)
+        strip = place.Rect(edge + CELL_MARGIN_MM, cell_bottom + PART_GAP_MM, width_mm - edge - CELL_MARGIN_MM, body_v1)
+        items = []
+        for p in sorted(others, key=lambda p: _natural(p.ref)):
+            fp = footprints[p.ref]
+            box = _footprint_box(fp)
+            if box.height_mm > strip.height_mm >= box.width_mm:
+                fp.SetOrientationDegrees(90)  # a header lies along the strip
+                box = _footprint_box(fp)
+            items.append(place.Item(p.ref, box))
+        hole_boxes = [_footprint_box(footprints[netlist_mod.hole_ref(k)]).shifted(u, v)
+                      for k, (u, v) in enumerate(hole_uvs, start=1)]
+        try:
+            spots = place.pack(items, [strip], hole_keepouts + hole_boxes, PART_GAP_MM)
+        except ValueError as exc:
+            raise ValueError(f"the bus headers and jumpers do not fit the {strip.height_mm:.1f} mm strip below the "
+                             f"bus lanes: {exc}") from None
         for ref, (u, v) in spots.items():
             footprints[ref].SetPosition(point(u, v))
             footprints[ref].Reference().SetVisible(False)
     return plan
+
+
+def _place_cell(cell_parts: list[PartSpec], footprints: dict, columns: list[place.Rect], keepouts: list[place.Rect],
+                socket_fp, rail_nets: set, lanes_v: dict) -> dict[str, tuple[float, float]]:
+    """Place the first slot's cell parts in `columns`, largest first, each where its pads land
+    nearest the pads already placed on the same nets (the socket's first): wire length in the
+    cell is what decides whether it routes; a bus pin looks to its lane (`lanes_v`). Parts may
+    turn in steps of 90 degrees. Ground does not pull: it is reached from anywhere. Returns ref -> origin
+    and leaves every footprint turned as chosen."""
+    pcbnew = _pcbnew()
+
+    def pads_rel(fp) -> list[tuple[str, float, float]]:
+        o = fp.GetPosition()
+        return [(p.GetNetname(), pcbnew.ToMM(p.GetPosition().x - o.x), pcbnew.ToMM(p.GetPosition().y - o.y))
+                for p in fp.Pads() if p.GetNetname() and (p.GetNetname() not in rail_nets or p.GetNetname() in lanes_v)]
+
+    placed_pads: dict[str, list[tuple[float, float]]] = {}
+    for net, du, dv in pads_rel(socket_fp):
+        o = socket_fp.GetPosition()
+        placed_pads.setdefault(net, []).append((pcbnew.ToMM(o.x) + du, pcbnew.ToMM(o.y) + dv))
+    options: dict[str, list[tuple[place.Item, float, list]]] = {}
+    for part in cell_parts:
+        fp = footprints[part.ref]
+        turns = (0.0, 90.0) if len(list(fp.Pads())) == 2 else (0.0, 90.0, 180.0, 270.0)
+        options[part.ref] = []
+        for degrees in turns:
+            fp.SetOrientationDegrees(degrees)
+            options[part.ref].append((place.Item(part.ref, _footprint_box(fp)), degrees, pads_rel(fp)))
+        fp.SetOrientationDegrees(0.0)
+    order = sorted(cell_parts, key=lambda p: (-options[p.ref][0][0].box.width_mm * options[p.ref][0][0].box.height_mm,
+                                              _natural(p.ref)))
+    occupied = list(keepouts)
+    out: dict[str, tuple[float, float]] = {}
+    for part in order:
+        by_box = {id(item): (degrees, pads) for item, degrees, pads in options[part.ref]}
+
+        def cost(item, spot, by_box=by_box):
+            total = 0.0
+            for net, du, dv in by_box[id(item)][1]:
+                if net in lanes_v:
+                    total += abs(spot[1] + dv - lanes_v[net])  # a bus pin looks down to its lane
+                    continue
+                others = placed_pads.get(net)
+                if others:
+                    u, v = spot[0] + du, spot[1] + dv
+                    total += min(math.hypot(u - a, v - b) for a, b in others)
+            return total
+
+        if part is order[0]:
+            # the largest part (the eFuse) takes the top of the first column as drawn: its
+            # control pins face the socket's channel, its output the top
+            item = options[part.ref][0][0]
+            spot = place.pack([item], columns[:1], occupied, CELL_PART_GAP_MM)[part.ref]
+            chosen = {part.ref: (item, spot)}
+            occupied.append(item.box.shifted(*spot).grown(CELL_PART_GAP_MM))
+        else:
+            chosen = place.best_fit([tuple(item for item, _, _ in options[part.ref])], columns, occupied,
+                                    CELL_PART_GAP_MM, cost, step_mm=0.5)
+        item, spot = chosen[part.ref]
+        degrees, pads = by_box[id(item)]
+        footprints[part.ref].SetOrientationDegrees(degrees)
+        out[part.ref] = spot
+        for net, du, dv in pads:
+            placed_pads.setdefault(net, []).append((spot[0] + du, spot[1] + dv))
+    return out
 
 
 def _place_rear_terminal(terminal, band: place.Rect, keepouts: list, width_mm: float, height_mm: float,
@@ -636,7 +776,8 @@ def _place_rear_terminal(terminal, band: place.Rect, keepouts: list, width_mm: f
 
 def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, plan: Plan, rules: dict,
            fab: dict) -> route.Routed:
-    """Route every net: the first slot's cell nets once, copied to every slot; then the rest."""
+    """Route every net: the bus lanes; the first slot's cell once, copied to every slot; each
+    slot's address straps; then the rest."""
     pcbnew = _pcbnew()
     width_mm, height_mm = coords.board_size_mm(layout)
     grid = route.Grid(0.0, 0.0, width_mm, height_mm, GRID_MM)
@@ -654,16 +795,31 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
             _mark_pad(grid, pad, grid.net_id(key), via_keepout_mm(fab, rules["signal"]))
             if net:
                 pads_of.setdefault(net, []).append((ref, pad))
+    first = layout.slots[0].index
+    # the holes that may sit at either side of any slot keep the template's copper out, as in placement
+    hole_r = layout.backplane_hole_d_mm / 2 + HOLE_CLEARANCE_MM
+    s0_mid = coords.slot_connector_uv_mm(layout, layout.slots[0])[0]
+    for v in sorted({round(coords.board_uv_mm(layout, x, z)[1], 4) for x, z in layout.backplane_holes_xz_mm}):
+        for side in (-0.5, 0.5):
+            u = s0_mid + side * layout.pitch_mm
+            if hole_r <= u <= width_mm - hole_r:
+                grid.mark_disc(route.BLOCKED, (route.F_LAYER, route.B_LAYER), u, v, hole_r)
 
     def rule_for(net: str, ref: str | None = None, pad=None) -> route.NetRule:
-        """Slot power width where a slot's current flows (its socket's supply and return pins,
-        the 12 V pads in its cell), management power width for other rail pads, else signal."""
+        """Slot power where a slot's current flows (its socket's supply and return pins, the
+        pads its supply passes through), management power width for other rail pads (signal
+        width where the pad is narrower than that), else signal."""
         if net in BAND_NETS:
-            part = part_by_ref.get(ref)
-            in_slot = part is not None and slot_of(part.group) is not None
-            carries_slot = pad is not None and _is_slot_supply(ref, pad.GetNumber())
-            return rules["slot_power"] if carries_slot or (in_slot and net == BAND_NET_F) else rules["mgmt_power"]
-        if any(_is_slot_supply(r, p.GetNumber()) for r, p in pads_of[net]):
+            number = pad.GetNumber() if pad is not None else ""
+            if _is_slot_supply(ref, number, part_by_ref) or (ref, number) in spec.power_pads:
+                return rules["slot_power"]
+            if net == BAND_NET_F and slot_of(part_by_ref[ref].group) is not None:
+                return rules["signal"]  # a cell's 12 V pad that no slot current passes (a divider)
+            bb = pad.GetBoundingBox() if pad is not None else None
+            if bb is not None and pcbnew.ToMM(min(bb.GetWidth(), bb.GetHeight())) < rules["mgmt_power"].track_mm:
+                return rules["signal"]
+            return rules["mgmt_power"]
+        if any(_is_slot_supply(r, p.GetNumber(), part_by_ref) for r, p in pads_of[net]):
             return rules["slot_power"]
         return rules["signal"]
 
@@ -680,71 +836,160 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
         """Where a rail pad joins its rail: a surface-mount ground pad drops a via into the B.Cu
         ground pour within PLANE_REACH_MM; every other rail pad reaches the band."""
         if net == BAND_NET_B and not pad.IsOnLayer(pcbnew.B_Cu):
-            t = _pad_terminal(pad)
+            t = _pad_terminal(pad, every_strap)
             return route.Terminal(t.u_mm, t.v_mm, PLANE_REACH_MM, PLANE_REACH_MM, (route.B_LAYER,))
         return band_terminal(net, pad)
 
+    def lane_terminal(net: str, pad) -> route.Terminal:
+        """The stretch of a bus net's lane below a pad."""
+        u = min(max(pcbnew.ToMM(pad.GetPosition().x), lane_u0 + BAND_TARGET_HALF_WIDTH_MM),
+                lane_u1 - BAND_TARGET_HALF_WIDTH_MM)
+        return route.Terminal(u, plan.lanes_v[net], BAND_TARGET_HALF_WIDTH_MM, GRID_MM, (route.F_LAYER,))
+
+    def join(net: str, ref: str, pad, window=None) -> route.Routed:
+        """Route one pad to its rail, or to its lane (or the net's copper already there)."""
+        target = lane_terminal(net, pad) if net in plan.lanes_v else rail_terminal(net, pad)
+        return route.route_net(grid, net, [_pad_terminal(pad, every_strap), target], rule_for(net, ref, pad),
+                               join_existing=True, window_mm=window)
+
     total = route.Routed()
+    # 0. the bus lanes, edge to edge
+    lane_u0, lane_u1 = edge + LANE_EDGE_INSET_MM, width_mm - edge - LANE_EDGE_INSET_MM
+    lanes = route.Routed([route.Segment(net, route.F_LAYER, lane_u0, v, lane_u1, v, rules["signal"].track_mm)
+                          for net, v in sorted(plan.lanes_v.items(), key=lambda kv: kv[1])])
+    grid.add_routed(lanes)
+    total.segments += lanes.segments
+
     group_of = {ref: part_by_ref[ref].group for ref in part_by_ref}
-    first = layout.slots[0].index
     template_refs = {ref for ref, g in group_of.items() if slot_of(g) == first}
     ref_map = _slot_ref_maps(spec, layout)
+    shared = set(BAND_NETS) | set(plan.lanes_v)
+    straps = _strap_pads(spec, ref_map, shared)
+    every_strap = frozenset((ref_map[s.index].get(mine, mine), number) for s in layout.slots for mine, number in straps)
     done_nets: set[str] = set()
 
-    # 1. the template: band connections and nets wholly inside slot 1's cell
+    # 1. the template: rail and lane connections and nets wholly inside slot 1's cell; the address
+    # straps count as foreign pads meanwhile, whose net the template's copper must not touch
+    strap_cells = []
+    for ref, number in sorted(straps):
+        pad = footprints[ref].FindPadByNumber(number)
+        bb = pad.GetBoundingBox()
+        box = (pcbnew.ToMM(bb.GetLeft()), pcbnew.ToMM(bb.GetTop()), pcbnew.ToMM(bb.GetRight()), pcbnew.ToMM(bb.GetBottom()))
+        real, stand_in = grid.net_id(pad.GetNetname()), grid.net_id(_strap_net(ref, number))
+        grid.relabel_box(real, stand_in, (route.F_LAYER, route.B_LAYER), *box)
+        strap_cells.append((stand_in, real, box))
     template = route.Routed()
     cell = plan.cells.get(first)
     # the template's copper keeps its clearance inside the cell, whatever sits outside it in a copy
-    inset = rules["slot_power"].track_mm / 2 + rules["slot_power"].clearance_mm
-    window = (cell.u0 + inset, band.v0, cell.u1 - inset, cell.v1 - inset) if cell else None
+    # (and from the board's edge, where the first and the last slot's cells meet it)
+    inset = max(rules["slot_power"].track_mm / 2 + rules["slot_power"].clearance_mm,
+                edge + rules["signal"].via_diameter_mm / 2 - CELL_EDGE_MM)
+    window = (cell.u0 + inset, band.v0, cell.u1 - inset, cell.v1) if cell else None
     # in phases: the 12 V pads climb to the band on F.Cu while the cell is empty; surface-mount
-    # ground pads drop their vias right beside them; then the cell's own nets; last the socket's
-    # ground pins, which may take any way left to the band
+    # ground pads drop their vias right beside them; then the cell's own nets and its bus pads;
+    # last the socket's ground pins, which may take any way left to the band
     def add(r: route.Routed) -> None:
         template.segments += r.segments
         template.vias += r.vias
 
-    def rail_pads(net: str, smd: bool | None):
-        return [(ref, pad) for ref, pad in pads_of.get(net, []) if ref in template_refs
+    def template_pads(net: str, smd: bool | None):
+        """The template's pads of a rail or lane net, those carrying slot current first, then
+        nearest their target: later pads may join the copper of earlier ones."""
+        pads = [(ref, pad) for ref, pad in pads_of.get(net, []) if ref in template_refs
+                and (ref, pad.GetNumber()) not in straps
                 and (smd is None or smd != pad.IsOnLayer(pcbnew.B_Cu))]
+        target_v = plan.lanes_v.get(net, band.v1)
+        return sorted(pads, key=lambda rp: (rule_for(net, *rp) is not rules["slot_power"],
+                                            round(abs(pcbnew.ToMM(rp[1].GetPosition().y) - target_v), 3), rp[0]))
 
-    def join_rail(net: str, smd: bool | None) -> None:
-        for ref, pad in rail_pads(net, smd):
-            add(route.route_net(grid, net, [_pad_terminal(pad), rail_terminal(net, pad)], rule_for(net, ref, pad),
-                                join_existing=True, window_mm=window))
+    # the template's routing tasks in order: (kind, what); a task that fails moves to the front
+    # and the template is routed again from the empty cell, up to TEMPLATE_ATTEMPTS times
+    inside = [n for n in pads_of if n not in shared and {r for r, _ in pads_of[n]} <= template_refs]
+    tasks = [("rail", rp) for rp in template_pads(BAND_NET_F, None)]
+    tasks += [("strap", key) for key in sorted(straps)]
+    tasks += [("rail", rp) for rp in template_pads(BAND_NET_B, True)]
+    tasks += [("net", n) for n in sorted(inside, key=lambda n: (_net_span_mm(pads_of[n]), n))]
+    tasks += [("rail", rp) for net in sorted(plan.lanes_v) for rp in template_pads(net, None)]
+    tasks += [("rail", rp) for rp in template_pads(BAND_NET_B, False)]
+    strap_vias: dict[tuple[str, str], tuple[float, float]] = {}
 
-    join_rail(BAND_NET_F, None)
-    join_rail(BAND_NET_B, True)
-    for net in sorted(n for n in pads_of if n not in BAND_NETS):
-        if {r for r, _ in pads_of[net]} <= template_refs:
-            add(route.route_net(grid, net, [_pad_terminal(p) for _, p in pads_of[net]], rule_for(net),
-                                window_mm=window))
-            done_nets.add(net)
-            plan.template_nets += 1
-    join_rail(BAND_NET_B, False)
-    total.segments += template.segments
-    total.vias += template.vias
-    # 2. the copies: same copper, shifted by the slot pitch, on the slot's own nets
+    def run(kind, what) -> route.Routed:
+        if kind == "rail":
+            ref, pad = what
+            return join(pad.GetNetname(), ref, pad, window)
+        if kind == "strap":
+            # the strap drops a via beside its pin: in a slot whose strap is GND the via meets the
+            # B.Cu plane, in one whose strap is +3V3 a B.Cu track goes on from it (step 3)
+            ref, number = what
+            term = _pad_terminal(footprints[ref].FindPadByNumber(number), every_strap)
+            r = route.route_net(grid, _strap_net(ref, number),
+                                [term, route.Terminal(term.u_mm, term.v_mm, PLANE_REACH_MM, PLANE_REACH_MM,
+                                                      (route.B_LAYER,))], rules["signal"], window_mm=window)
+            if not r.vias:
+                raise route.RouteError(f"address strap {ref} pad {number}: no via beside it")
+            strap_vias[what] = (r.vias[-1].u_mm, r.vias[-1].v_mm)
+            return r
+        return route.route_net(grid, what, [_pad_terminal(p, every_strap) for _, p in pads_of[what]], rule_for(what),
+                               window_mm=window)
+
+    empty = copy.deepcopy(grid)
+    for attempt in range(TEMPLATE_ATTEMPTS):
+        try:
+            for k, (kind, what) in enumerate(tasks):
+                add(run(kind, what))
+            break
+        except route.RouteError as exc:
+            if os.environ.get("RACKPLANE_DEBUG_ROUTE"):
+                print("template attempt", attempt, exc)
+            if attempt == TEMPLATE_ATTEMPTS - 1:
+                raise
+            tasks.insert(0, tasks.pop(k))
+            grid = copy.deepcopy(empty)
+            template = route.Routed()
+            strap_vias.clear()
+    done_nets.update(inside)
+    plan.template_nets = len(inside)
+    for stand_in, real, box in strap_cells:
+        grid.relabel_box(stand_in, real, (route.F_LAYER, route.B_LAYER), *box)
+    # 2. the copies: same copper, shifted by the slot pitch, on the slot's own nets (slot 1's
+    # own copy takes its strap nets)
     s0_u = pcbnew.ToMM(footprints[netlist_mod.slot_ref(first)].GetPosition().x)
-    for slot in layout.slots[1:]:
+    for slot in layout.slots:
         du = pcbnew.ToMM(footprints[netlist_mod.slot_ref(slot.index)].GetPosition().x) - s0_u
-        net_map = _net_map(spec, ref_map[slot.index])
-        copy = route.Routed([s.shifted(du, net_map[s.net]) for s in template.segments],
-                            [v.shifted(du, net_map[v.net]) for v in template.vias])
-        grid.add_routed(copy)
-        total.segments += copy.segments
-        total.vias += copy.vias
-        done_nets.update([net_map[n] for n in done_nets if n in net_map])
-    # 3. everything else, shortest first: band pads outside the cells, then the other nets
+        net_map = _net_map(spec, ref_map[slot.index], straps)
+        for mine, number in straps:
+            net_map[_strap_net(mine, number)] = footprints[ref_map[slot.index].get(mine, mine)] \
+                .FindPadByNumber(number).GetNetname()
+        copied = route.Routed([s.shifted(du, net_map.get(s.net, s.net)) for s in template.segments],
+                              [v.shifted(du, net_map.get(v.net, v.net)) for v in template.vias])
+        if slot.index != first:
+            grid.add_routed(copied)
+            done_nets.update([net_map[n] for n in done_nets if n in net_map])
+        total.segments += copied.segments
+        total.vias += copied.vias
+        # 3. the slot's +3V3 straps: from their via on to the +3V3 copper (GND ones sit in the plane)
+        for (mine, number), (u, v) in sorted(strap_vias.items()):
+            net = net_map[_strap_net(mine, number)]
+            if net == BAND_NET_B:
+                continue
+            pad = footprints[ref_map[slot.index].get(mine, mine)].FindPadByNumber(number)
+            r = route.route_net(grid, net, [route.Terminal(u + du, v, GRID_MM, GRID_MM, (route.B_LAYER,)),
+                                            lane_terminal(net, pad)], rules["signal"], join_existing=True)
+            total.segments += r.segments
+            total.vias += r.vias
+    # 4. everything else, shortest first: rail and lane pads outside the cells, then the other nets
     all_cell_refs = {ref for ref, g in group_of.items() if slot_of(g) is not None}
-    for net in sorted(BAND_NETS):
+    for net in sorted(shared):
         for ref, pad in pads_of.get(net, []):
-            if ref not in all_cell_refs:
-                r = route.route_net(grid, net, [_pad_terminal(pad), rail_terminal(net, pad)], rule_for(net, ref, pad),
-                                    join_existing=True)
-                total.segments += r.segments
-                total.vias += r.vias
-    rest = [n for n in pads_of if n not in done_nets and n not in BAND_NETS and len(pads_of[n]) > 1]
+            if ref in all_cell_refs:
+                continue
+            if net == BAND_NET_B and pad.IsOnLayer(pcbnew.B_Cu) and net not in plan.lanes_v \
+                    and pcbnew.ToMM(pad.GetPosition().y) > band.v1:
+                continue  # a through-hole ground pin below the band sits in the B.Cu plane
+            r = join(net, ref, pad)
+            total.segments += r.segments
+            total.vias += r.vias
+    rest = [n for n in pads_of if n not in done_nets and n not in shared and len(pads_of[n]) > 1]
 
     def span(net):
         us = [pcbnew.ToMM(p.GetPosition().x) for _, p in pads_of[net]]
@@ -752,11 +997,11 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
         return (max(us) - min(us) + max(vs) - min(vs), net)
 
     for net in sorted(rest, key=span):
-        r = route.route_net(grid, net, [_pad_terminal(p) for _, p in pads_of[net]], rule_for(net))
+        r = route.route_net(grid, net, [_pad_terminal(p, every_strap) for _, p in pads_of[net]], rule_for(net))
         total.segments += r.segments
         total.vias += r.vias
-    plan.routed_nets = len([n for n in pads_of if len(pads_of[n]) > 1 or n in BAND_NETS])
-    # 4. ground stitching: the F.Cu ground pour below the band joined to the B.Cu plane
+    plan.routed_nets = len([n for n in pads_of if len(pads_of[n]) > 1 or n in shared])
+    # 5. ground stitching: the F.Cu ground pour below the band joined to the B.Cu plane
     if BAND_NET_B in spec.nets:
         rule = rules["signal"]
         drilled = [(v.u_mm, v.v_mm, v.drill_mm / 2) for v in total.vias]
@@ -774,11 +1019,41 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
     return total
 
 
-def _is_slot_supply(ref: str, pad_number: str) -> bool:
+def _strap_net(ref: str, number: str) -> str:
+    """The stand-in net of an address strap while the template is routed."""
+    return f"__strap_{ref}_{number}"
+
+
+def _net_span_mm(pads) -> float:
+    """Half-perimeter (mm) of the box around a net's pads: short nets route first."""
+    pcbnew = _pcbnew()
+    us = [pcbnew.ToMM(p.GetPosition().x) for _, p in pads]
+    vs = [pcbnew.ToMM(p.GetPosition().y) for _, p in pads]
+    return max(us) - min(us) + max(vs) - min(vs)
+
+
+def _strap_pads(spec: BoardSpec, ref_maps: dict[int, dict[str, str]], shared: set) -> set[tuple[str, str]]:
+    """The first slot's (ref, pad) whose net differs from slot to slot although the pad joins a
+    net shared by the whole board (an expander's address pin: +3V3 in one slot, GND in the next).
+    The template leaves them; every slot routes its own."""
+    pad_net = {(ref, str(pad)): name for name, pins in spec.nets.items() for ref, pad in pins}
+    straps = set()
+    for ref_map in ref_maps.values():
+        for (ref, pad), name in pad_net.items():
+            if ref in ref_map and ref_map[ref] != ref:
+                other = pad_net.get((ref_map[ref], pad))
+                if other is not None and other != name and name in shared:
+                    straps.add((ref, pad))
+    return straps
+
+
+def _is_slot_supply(ref: str, pad_number: str, part_by_ref: dict) -> bool:
     """Whether (ref, pad) is a slot socket's supply or return contact."""
     from pcb import pinout
 
-    if not (ref.startswith("J") and ref[1:].isdigit() and ref not in TERMINAL_TARGETS):
+    part = part_by_ref.get(ref)
+    n = slot_of(part.group) if part is not None else None
+    if n is None or ref != netlist_mod.slot_ref(n):
         return False
     kinds = {str(p.number): p.kind for p in pinout.SLOT_PINOUT}
     return kinds.get(pad_number) in (pinout.SUPPLY, pinout.RETURN)
@@ -801,12 +1076,13 @@ def _slot_ref_maps(spec: BoardSpec, layout) -> dict[int, dict[str, str]]:
     return out
 
 
-def _net_map(spec: BoardSpec, ref_map: dict[str, str]) -> dict[str, str]:
-    """Slot 1's net names -> another slot's, through the pads the reference map pairs."""
+def _net_map(spec: BoardSpec, ref_map: dict[str, str], straps: set = frozenset()) -> dict[str, str]:
+    """Slot 1's net names -> another slot's, through the pads the reference map pairs (but the
+    address straps, which differ from slot to slot)."""
     pad_net = {(ref, str(pad)): name for name, pins in spec.nets.items() for ref, pad in pins}
     out = {}
     for (ref, pad), name in pad_net.items():
-        if ref in ref_map:
+        if ref in ref_map and (ref, pad) not in straps:
             other = pad_net.get((ref_map[ref], pad))
             if other is not None:
                 if out.get(name, other) != other:

@@ -74,6 +74,42 @@ def pack(items: list[Item], regions: list[Rect], keepouts: list[Rect], gap_mm: f
     return out
 
 
+def best_fit(items: list[tuple[Item, ...]], regions: list[Rect], placed: list[Rect], gap_mm: float,
+             cost, step_mm: float = 0.25) -> dict[str, tuple[Item, tuple[float, float]]]:
+    """Place `items` one after another where `cost(item, (u, v))` is least: each entry is a
+    part's orientations (Items of one key with their boxes); every free origin on a `step_mm`
+    raster of every region is tried, at least `gap_mm` from the boxes in `placed` (which grows as
+    parts land). Ties go to the first spot in scan order (regions, rows, columns).
+
+    Returns key -> (the chosen orientation's Item, origin); raises ValueError naming the first
+    part that fits nowhere."""
+    out: dict[str, tuple[Item, tuple[float, float]]] = {}
+    for options in items:
+        best = None
+        for item in options:
+            for region in regions:
+                n_u = int((region.width_mm - item.box.width_mm) / step_mm) + 1
+                n_v = int((region.height_mm - item.box.height_mm) / step_mm) + 1
+                for j in range(max(n_v, 0)):
+                    for i in range(max(n_u, 0)):
+                        u = round(region.u0 - item.box.u0 + i * step_mm, 4)
+                        v = round(region.v0 - item.box.v0 + j * step_mm, 4)
+                        cand = item.box.shifted(u, v)
+                        if any(cand.overlaps(q) for q in placed):
+                            continue
+                        c = cost(item, (u, v))
+                        if best is None or c < best[0] - 1e-9:
+                            best = (c, item, (u, v))
+        if best is None:
+            key = options[0].key
+            raise ValueError(f"no room for {key} ({options[0].box.width_mm:.1f} x {options[0].box.height_mm:.1f} mm) "
+                             f"in {len(regions)} free regions")
+        _, item, spot = best
+        out[item.key] = (item, spot)
+        placed.append(item.box.shifted(*spot).grown(gap_mm))
+    return out
+
+
 def _first_fit(box: Rect, region: Rect, placed: list[Rect], gap_mm: float, step_mm: float,
                bottom_up: bool) -> tuple[float, float] | None:
     n_u = int((region.width_mm - box.width_mm) / step_mm) + 1

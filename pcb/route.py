@@ -166,6 +166,14 @@ class Grid:
             else:
                 view[mask & (view == 0)] = value
 
+    def relabel_box(self, old: int, new: int, layers, u0, v0, u1, v1) -> None:
+        """Cells of the box (mm, grown as `mark_box` grows) that carry `old` carry `new` instead."""
+        grow = RASTER_GROWTH * self.g
+        iy0, iy1, ix0, ix1 = self._window(u0 - grow, v0 - grow, u1 + grow, v1 + grow)
+        for layer in layers:
+            view = self.net_at[layer, iy0:iy1, ix0:ix1]
+            view[view == old] = new
+
     def block_outside(self, u0, v0, u1, v1) -> None:
         """No copper outside the box (mm): the board edge less its copper clearance."""
         uu, vv = self._coords((0, self.ny, 0, self.nx))

@@ -49,8 +49,9 @@ def backplane_board(inp: StageInput) -> dict:
     up = inp.upstream["pcb.netlist"]
     layout = inp.layout
     board_layout = layout.module_board()
-    path = board_mod.build_board(inp.design, board_layout, up.path(up.facts["files"]["netlist"]), inp.workdir,
-                                 part_facts=up.facts.get("parts"), chained=layout.is_split)
+    path = board_mod.build_board(inp.design, board_layout, up.path(up.facts["board_files"]["backplane_netlist"]),
+                                 inp.workdir, part_facts=up.facts.get("backplane_parts"), chained=layout.is_split,
+                                 pass_through=up.facts.get("pass_through", {}).get("backplane"))
     facts = board_mod.read_board_facts(board_layout, path)
     facts["modules"] = [{"index": m.index, "offset_x_mm": layout.module_offset_x_mm(m), "slots": list(m.slot_indices)}
                         for m in layout.backplane_modules]
