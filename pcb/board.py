@@ -670,7 +670,8 @@ def _place(design, layout, board, spec: BoardSpec, footprints: dict, fab: dict, 
     if others:
         strip = place.Rect(edge + CELL_MARGIN_MM, cell_bottom + PART_GAP_MM, width_mm - edge - CELL_MARGIN_MM, body_v1)
         items = []
-        for p in sorted(others, key=lambda p: _natural(p.ref)):
+        # the master jumpers first: the first slot's I2C reaches them inside its own stretch of board
+        for p in sorted(others, key=lambda p: (not p.ref.startswith("JP"), _natural(p.ref))):
             fp = footprints[p.ref]
             box = _footprint_box(fp)
             if box.height_mm > strip.height_mm >= box.width_mm:
@@ -798,12 +799,16 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
     first = layout.slots[0].index
     # the holes that may sit at either side of any slot keep the template's copper out, as in placement
     hole_r = layout.backplane_hole_d_mm / 2 + HOLE_CLEARANCE_MM
+    # (a stand-in net while the template is routed: where no hole is, the copies may use the place)
     s0_mid = coords.slot_connector_uv_mm(layout, layout.slots[0])[0]
+    phantom = grid.net_id("__hole_of_some_slot")
+    phantom_boxes = []
     for v in sorted({round(coords.board_uv_mm(layout, x, z)[1], 4) for x, z in layout.backplane_holes_xz_mm}):
         for side in (-0.5, 0.5):
             u = s0_mid + side * layout.pitch_mm
             if hole_r <= u <= width_mm - hole_r:
-                grid.mark_disc(route.BLOCKED, (route.F_LAYER, route.B_LAYER), u, v, hole_r)
+                grid.mark_disc(phantom, (route.F_LAYER, route.B_LAYER), u, v, hole_r)
+                phantom_boxes.append((u - hole_r, v - hole_r, u + hole_r, v + hole_r))
 
     def rule_for(net: str, ref: str | None = None, pad=None) -> route.NetRule:
         """Slot power where a slot's current flows (its socket's supply and return pins, the
@@ -951,6 +956,18 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
     plan.template_nets = len(inside)
     for stand_in, real, box in strap_cells:
         grid.relabel_box(stand_in, real, (route.F_LAYER, route.B_LAYER), *box)
+    # nets from the first slot's cell to the rest of the board (its I2C to the master jumpers)
+    # go now, inside the first slot's stretch of board, before the copies fill the others
+    outward = sorted(n for n in pads_of if n not in shared and n not in done_nets and len(pads_of[n]) > 1
+                     and any(r in template_refs for r, _ in pads_of[n]))
+    for net in outward:
+        r = route.route_net(grid, net, [_pad_terminal(p, every_strap) for _, p in pads_of[net]], rule_for(net),
+                            window_mm=(window[0], band.v0, window[2], height_mm))
+        total.segments += r.segments
+        total.vias += r.vias
+        done_nets.add(net)
+    for box in phantom_boxes:
+        grid.relabel_box(phantom, 0, (route.F_LAYER, route.B_LAYER), *box)
     # 2. the copies: same copper, shifted by the slot pitch, on the slot's own nets (slot 1's
     # own copy takes its strap nets)
     s0_u = pcbnew.ToMM(footprints[netlist_mod.slot_ref(first)].GetPosition().x)
