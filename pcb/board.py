@@ -854,7 +854,7 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
     def join(net: str, ref: str, pad, window=None) -> route.Routed:
         """Route one pad to its rail, or to its lane (or the net's copper already there)."""
         target = lane_terminal(net, pad) if net in plan.lanes_v else rail_terminal(net, pad)
-        return route.route_net(grid, net, [_pad_terminal(pad, every_strap), target], rule_for(net, ref, pad),
+        return _route_net(grid, net, [_pad_terminal(pad, every_strap), target], rule_for(net, ref, pad),
                                join_existing=True, window_mm=window)
 
     total = route.Routed()
@@ -872,6 +872,21 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
     straps = _strap_pads(spec, ref_map, shared)
     every_strap = frozenset((ref_map[s.index].get(mine, mine), number) for s in layout.slots for mine, number in straps)
     done_nets: set[str] = set()
+    # rows of fine-pitch pads of one net (an eFuse's stacked pins) are joined along the row first
+    bridges = route.Routed()
+    for ref in sorted(footprints, key=_natural):
+        seen = set()
+        for pad in footprints[ref].Pads():
+            row = _same_net_row(pad, every_strap)
+            key = frozenset(p.GetNumber() for p in row)
+            if len(row) < 2 or key in seen or pad.HasHole():
+                continue
+            seen.add(key)
+            pts = sorted((pcbnew.ToMM(p.GetPosition().x), pcbnew.ToMM(p.GetPosition().y)) for p in row)
+            width = min(min(pcbnew.ToMM(p.GetSize().x), pcbnew.ToMM(p.GetSize().y)) for p in row)
+            bridges.segments.append(route.Segment(pad.GetNetname(), route.F_LAYER, *pts[0], *pts[-1], width))
+    grid.add_routed(bridges, anchors=False)  # a row is not yet joined to anything
+    total.segments += bridges.segments
 
     # 1. the template: rail and lane connections and nets wholly inside slot 1's cell; the address
     # straps count as foreign pads meanwhile, whose net the template's copper must not touch
@@ -927,16 +942,26 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
             # B.Cu plane, in one whose strap is +3V3 a B.Cu track goes on from it (step 3)
             ref, number = what
             term = _pad_terminal(footprints[ref].FindPadByNumber(number), every_strap)
-            r = route.route_net(grid, _strap_net(ref, number),
+            r = _route_net(grid, _strap_net(ref, number),
                                 [term, route.Terminal(term.u_mm, term.v_mm, PLANE_REACH_MM, PLANE_REACH_MM,
                                                       (route.B_LAYER,))], rules["signal"], window_mm=window)
             if not r.vias:
                 raise route.RouteError(f"address strap {ref} pad {number}: no via beside it")
             strap_vias[what] = (r.vias[-1].u_mm, r.vias[-1].v_mm)
             return r
-        return route.route_net(grid, what, [_pad_terminal(p, every_strap) for _, p in pads_of[what]], rule_for(what),
+        return _route_net(grid, what, [_pad_terminal(p, every_strap) for _, p in pads_of[what]], rule_for(what),
                                window_mm=window)
 
+    # nets from the first slot's cell to the rest of the board (its I2C to the master jumpers) go
+    # first, inside the first slot's stretch of board; the template routes around them
+    outward = sorted(n for n in pads_of if n not in shared and len(pads_of[n]) > 1 and n not in inside
+                     and any(r in template_refs for r, _ in pads_of[n]))
+    for net in outward:
+        r = _route_net(grid, net, [_pad_terminal(p, every_strap) for _, p in pads_of[net]], rule_for(net),
+                       window_mm=(window[0], band.v0, window[2], height_mm))
+        total.segments += r.segments
+        total.vias += r.vias
+        done_nets.add(net)
     empty = copy.deepcopy(grid)
     for attempt in range(TEMPLATE_ATTEMPTS):
         try:
@@ -956,16 +981,6 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
     plan.template_nets = len(inside)
     for stand_in, real, box in strap_cells:
         grid.relabel_box(stand_in, real, (route.F_LAYER, route.B_LAYER), *box)
-    # nets from the first slot's cell to the rest of the board (its I2C to the master jumpers)
-    # go now, inside the first slot's stretch of board, before the copies fill the others
-    outward = sorted(n for n in pads_of if n not in shared and n not in done_nets and len(pads_of[n]) > 1
-                     and any(r in template_refs for r, _ in pads_of[n]))
-    for net in outward:
-        r = route.route_net(grid, net, [_pad_terminal(p, every_strap) for _, p in pads_of[net]], rule_for(net),
-                            window_mm=(window[0], band.v0, window[2], height_mm))
-        total.segments += r.segments
-        total.vias += r.vias
-        done_nets.add(net)
     for box in phantom_boxes:
         grid.relabel_box(phantom, 0, (route.F_LAYER, route.B_LAYER), *box)
     # 2. the copies: same copper, shifted by the slot pitch, on the slot's own nets (slot 1's
@@ -990,8 +1005,8 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
             if net == BAND_NET_B:
                 continue
             pad = footprints[ref_map[slot.index].get(mine, mine)].FindPadByNumber(number)
-            r = route.route_net(grid, net, [route.Terminal(u + du, v, GRID_MM, GRID_MM, (route.B_LAYER,)),
-                                            lane_terminal(net, pad)], rules["signal"], join_existing=True)
+            r = _route_net(grid, net, [route.Terminal(u + du, v, GRID_MM, GRID_MM, (route.B_LAYER,)),
+                                            lane_terminal(net, pad)], rules["signal"])
             total.segments += r.segments
             total.vias += r.vias
     # 4. everything else, shortest first: rail and lane pads outside the cells, then the other nets
@@ -1014,10 +1029,20 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
         return (max(us) - min(us) + max(vs) - min(vs), net)
 
     for net in sorted(rest, key=span):
-        r = route.route_net(grid, net, [_pad_terminal(p, every_strap) for _, p in pads_of[net]], rule_for(net))
+        r = _route_net(grid, net, [_pad_terminal(p, every_strap) for _, p in pads_of[net]], rule_for(net))
         total.segments += r.segments
         total.vias += r.vias
     plan.routed_nets = len([n for n in pads_of if len(pads_of[n]) > 1 or n in shared])
+    # the lanes end at their outermost joins
+    lane_segments = {s.net: s for s in lanes.segments}
+    for net, lane in lane_segments.items():
+        v, half = lane.v0_mm, lane.width_mm / 2 + GRID_MM
+        us = [u for s in total.segments if s.net == net and s is not lane
+              for u, vv in ((s.u0_mm, s.v0_mm), (s.u1_mm, s.v1_mm)) if abs(vv - v) <= half]
+        us += [via.u_mm for via in total.vias if via.net == net and abs(via.v_mm - v) <= half]
+        if us:
+            k = total.segments.index(lane)
+            total.segments[k] = route.Segment(net, lane.layer, min(us), v, max(us), v, lane.width_mm)
     # 5. ground stitching: the F.Cu ground pour below the band joined to the B.Cu plane
     if BAND_NET_B in spec.nets:
         rule = rules["signal"]
@@ -1034,6 +1059,11 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
         total.vias += stitches
         plan.stitching_vias = len(stitches)
     return total
+
+
+def _route_net(*args, **kwargs) -> route.Routed:
+    """`route.route_net` with the costs of a crowded board (`route.CROWDED`)."""
+    return route.route_net(*args, costs=route.CROWDED, **kwargs)
 
 
 def _strap_net(ref: str, number: str) -> str:
@@ -1147,8 +1177,8 @@ def _add_board_labels(design, layout, board, plan: Plan, fab: dict, chained: boo
     for slot in layout.slots:
         fp = board.FindFootprintByReference(netlist_mod.slot_ref(slot.index))
         u, v = coords.slot_connector_uv_mm(layout, slot)
-        pin1_v = pcbnew.ToMM(fp.FindPadByNumber("1").GetPosition().y)
-        _add_text(board, pcbnew.F_SilkS, socket_label(slot.index, chained), u - _silk_label_offset_mm(fp), pin1_v)
+        # in the power band above the socket, clear of the cell's pads
+        _add_text(board, pcbnew.F_SilkS, socket_label(slot.index, chained), u, plan.band.v1 - SILK_TEXT_MM)
     width_mm, height_mm = coords.board_size_mm(layout)
     kind = f"backplane module ({len(layout.slots)} slots)" if chained else "backplane"
     title = f"rackplane {kind} {design['name']} v{rackplane.__version__} #{design_hash(design)}"
@@ -1181,15 +1211,6 @@ def fill_zones(board_path: Path) -> None:
     board = pcbnew.LoadBoard(str(board_path))
     pcbnew.ZONE_FILLER(board).Fill(board.Zones())
     pcbnew.SaveBoard(str(board_path), board)
-
-
-def _silk_label_offset_mm(fp) -> float:
-    """How far left of the pin-field centre a slot's number goes: past the socket's outline."""
-    pcbnew = _pcbnew()
-    box = fp.GetBoundingBox(False)
-    du, _ = _pad_centroid_mm(fp)
-    centre_u = pcbnew.ToMM(fp.GetPosition().x) + du
-    return centre_u - pcbnew.ToMM(box.GetLeft()) + SILK_TEXT_MM
 
 
 def _box_centre_dv_mm(fp) -> float:

@@ -36,6 +36,19 @@ BLOCKED = -1
 RASTER_GROWTH = 0.71          # of a grid pitch: half the cell diagonal
 VIA_COST_CELLS = 30           # a via costs as much as 30 grid steps
 B_LAYER_STEP_COST = 3         # a step on B.Cu costs 3 steps on F.Cu
+
+
+@dataclass(frozen=True)
+class Costs:
+    """What the search pays, in grid steps on F.Cu: a step on B.Cu and a via."""
+
+    b_step: int = B_LAYER_STEP_COST
+    via: int = VIA_COST_CELLS
+
+
+# For a crowded slot cell: B.Cu below a two-layer board's parts is the only other room, and a via
+# is short; the ground plane it cuts is stitched around it.
+CROWDED = Costs(b_step=1, via=10)
 SEARCH_MARGIN_MM = 6.0        # first search window: the net's pads' box grown by this
 MAX_EXPANSIONS = 3_000_000
 
@@ -180,9 +193,12 @@ class Grid:
         outside = (uu < u0) | (uu > u1) | (vv < v0) | (vv > v1)
         self.net_at[:, outside] = BLOCKED
 
-    def add_routed(self, routed: Routed) -> None:
+    def add_routed(self, routed: Routed, anchors: bool = True) -> None:
+        """Mark routed copper; with `anchors`, later routes of its net may join it (join_existing)."""
         for s in routed.segments:
             self.mark_segment(self.net_id(s.net), s.layer, s.u0_mm, s.v0_mm, s.u1_mm, s.v1_mm, s.width_mm)
+            if not anchors:
+                continue
             anchors = self.anchors.setdefault(s.net, set())
             iy0, ix0 = self.cell(s.u0_mm, s.v0_mm)
             iy1, ix1 = self.cell(s.u1_mm, s.v1_mm)
@@ -191,6 +207,8 @@ class Grid:
                 anchors.add((s.layer, iy0 + round(k * (iy1 - iy0) / max(n, 1)), ix0 + round(k * (ix1 - ix0) / max(n, 1))))
         for v in routed.vias:
             self.mark_disc(self.net_id(v.net), (F_LAYER, B_LAYER), v.u_mm, v.v_mm, v.diameter_mm / 2)
+            if not anchors:
+                continue
             iy, ix = self.cell(v.u_mm, v.v_mm)
             self.anchors.setdefault(v.net, set()).update({(F_LAYER, iy, ix), (B_LAYER, iy, ix)})
 
@@ -228,7 +246,7 @@ class NetRule:
 
 def route_net(grid: Grid, net: str, terminals: list[Terminal], rule: NetRule,
               window_mm: tuple[float, float, float, float] | None = None,
-              join_existing: bool = False) -> Routed:
+              join_existing: bool = False, costs: Costs = Costs()) -> Routed:
     """Join `terminals` of `net` into one tree on `grid`; mark and return the copper added.
 
     `window_mm` (u0, v0, u1, v1) bounds the search (default: the pads' box grown by
@@ -247,7 +265,7 @@ def route_net(grid: Grid, net: str, terminals: list[Terminal], rule: NetRule,
     last_error = None
     for box in boxes:
         try:
-            routed = _route_in_window(grid, net, terminals, rule, box, join_existing)
+            routed = _route_in_window(grid, net, terminals, rule, box, join_existing, costs)
         except RouteError as exc:
             last_error = exc
             continue
@@ -256,7 +274,8 @@ def route_net(grid: Grid, net: str, terminals: list[Terminal], rule: NetRule,
     raise last_error
 
 
-def _route_in_window(grid: Grid, net, terminals, rule: NetRule, box, join_existing: bool = False) -> Routed:
+def _route_in_window(grid: Grid, net, terminals, rule: NetRule, box, join_existing: bool = False,
+                     costs: Costs = Costs()) -> Routed:
     win = grid._window(*box)
     iy0, iy1, ix0, ix1 = win
     h, w = iy1 - iy0, ix1 - ix0
@@ -298,7 +317,7 @@ def _route_in_window(grid: Grid, net, terminals, rule: NetRule, box, join_existi
             raise RouteError(f"net {net}: pad at ({terminals[k].u_mm:.2f}, {terminals[k].v_mm:.2f}) has no free cell")
         if goal & tree:
             continue
-        path = _astar(tree, goal, w, h, layer_ok, via_ok)
+        path = _astar(tree, goal, w, h, layer_ok, via_ok, costs)
         if path is None:
             raise RouteError(f"net {net}: no path to the pad at ({terminals[k].u_mm:.2f}, {terminals[k].v_mm:.2f})")
         paths.append(path)
@@ -306,7 +325,7 @@ def _route_in_window(grid: Grid, net, terminals, rule: NetRule, box, join_existi
     return _geometry(grid, net, paths, rule, win)
 
 
-def _astar(sources, goals, w, h, layer_ok, via_ok):
+def _astar(sources, goals, w, h, layer_ok, via_ok, costs: Costs = Costs()):
     gy = [i // w for _, i in goals]
     gx = [i % w for _, i in goals]
     gy0, gy1, gx0, gx1 = min(gy), max(gy), min(gx), max(gx)
@@ -341,7 +360,7 @@ def _astar(sources, goals, w, h, layer_ok, via_ok):
         if expansions > MAX_EXPANSIONS:
             return None
         ok = layer_ok[layer]
-        step_cost = 1 if layer == F_LAYER else B_LAYER_STEP_COST
+        step_cost = 1 if layer == F_LAYER else costs.b_step
         x = i % w
         for d in steps:
             j = i + d
@@ -356,7 +375,7 @@ def _astar(sources, goals, w, h, layer_ok, via_ok):
         if via_ok[i]:
             other = 1 - layer
             nxt = (other, i)
-            ng = g + VIA_COST_CELLS
+            ng = g + costs.via
             if layer_ok[other][i] and ng < best.get(nxt, 1 << 60):
                 best[nxt] = ng
                 came[nxt] = node
