@@ -118,6 +118,19 @@ def assign_nets(board, spec: "BoardSpec", footprints: dict) -> dict:
     return nets
 
 
+def meet_annular_ring(fp, ring_mm: float) -> None:
+    """Grow a library footprint's plated mechanical pads (no pad number: a connector's mounting
+    pegs, drawn with less ring than some fabs make) to the fab's minimum annular ring."""
+    pcbnew = _pcbnew()
+    for pad in fp.Pads():
+        if pad.GetAttribute() != pcbnew.PAD_ATTRIB_PTH or not pad.HasHole() or pad.GetNumber():
+            continue
+        drill, size = pad.GetDrillSize(), pad.GetSize()
+        need = pcbnew.VECTOR2I(max(size.x, drill.x + mm(2 * ring_mm)), max(size.y, drill.y + mm(2 * ring_mm)))
+        if (need.x, need.y) != (size.x, size.y):
+            pad.SetSize(need)
+
+
 def _pcbnew():
     import pcbnew
     return pcbnew
@@ -513,6 +526,8 @@ def build_board(design, layout, netlist_path: Path, workdir: Path, spec: BoardSp
         footprints[part.ref] = fp
 
     nets = assign_nets(board, spec, footprints)
+    for fp in footprints.values():
+        meet_annular_ring(fp, fab["min_annular_ring_mm"])
 
     plan = _place(design, layout, board, spec, footprints, fab, rules)
     routed = _route(layout, board, spec, footprints, part_by_ref, plan, rules, fab)
@@ -678,10 +693,18 @@ def _place(design, layout, board, spec: BoardSpec, footprints: dict, fab: dict, 
                 fp.SetOrientationDegrees(90)  # a header lies along the strip
                 box = _footprint_box(fp)
             items.append(place.Item(p.ref, box))
+        items_by = {i.key: i for i in items}
         hole_boxes = [_footprint_box(footprints[netlist_mod.hole_ref(k)]).shifted(u, v)
                       for k, (u, v) in enumerate(hole_uvs, start=1)]
+        first_cell = plan.cells[first.index]
+        near_first = place.Rect(max(strip.u0, first_cell.u0 + CELL_CHANNEL_MM), strip.v0,
+                                min(strip.u1, first_cell.u1 - CELL_CHANNEL_MM), strip.v1)
         try:
-            spots = place.pack(items, [strip], hole_keepouts + hole_boxes, PART_GAP_MM)
+            spots = place.pack([i for i in items if i.key.startswith("JP")], [near_first, strip],
+                               hole_keepouts + hole_boxes, PART_GAP_MM)
+            taken = [items_by[k].box.shifted(*spot) for k, spot in spots.items()] if spots else []
+            spots.update(place.pack([i for i in items if not i.key.startswith("JP")], [strip],
+                                    hole_keepouts + hole_boxes + [r.grown(PART_GAP_MM) for r in taken], PART_GAP_MM))
         except ValueError as exc:
             raise ValueError(f"the bus headers and jumpers do not fit the {strip.height_mm:.1f} mm strip below the "
                              f"bus lanes: {exc}") from None
@@ -758,19 +781,46 @@ def _place_cell(cell_parts: list[PartSpec], footprints: dict, columns: list[plac
 
 def _place_rear_terminal(terminal, band: place.Rect, keepouts: list, width_mm: float, height_mm: float,
                          edge_mm: float, target_u_mm: float) -> place.Rect:
-    """Put a screw terminal on the rear (B.Cu) side, in the power band, at the free spot nearest
-    target_u_mm (0.5 mm steps) clear of the keep-outs; return its courtyard box."""
+    """Put a power terminal on the rear (B.Cu) side with its pins in the power band and its body
+    no lower than the band (below it the sockets' pins come through), at the free spot nearest
+    target_u_mm (0.5 mm steps) clear of the keep-outs. A body taller than the band reaches past
+    the board's top edge, its mating face up: of the turns that keep the pins in the band, the one
+    that reaches out least. Returns its courtyard box."""
     pcbnew = _pcbnew()
     terminal.SetPosition(point(0, 0))
     terminal.Flip(terminal.GetPosition(), pcbnew.FLIP_DIRECTION_LEFT_RIGHT)
-    tbox = _footprint_box(terminal)
-    inside = place.Rect(edge_mm, 0, width_mm - edge_mm, height_mm)
+    margin = BAND_TARGET_INSET_MM
+    best = None
+    for degrees in (0.0, 180.0, 90.0, 270.0):
+        terminal.SetOrientationDegrees(degrees)
+        tbox = _footprint_box(terminal)
+        boxes = [p.GetBoundingBox() for p in terminal.Pads()]
+        pad_v0, pad_v1 = min(pcbnew.ToMM(b.GetTop()) for b in boxes), max(pcbnew.ToMM(b.GetBottom()) for b in boxes)
+        dv = min(band.v1 - margin - pad_v1, band.v1 - tbox.v1)  # as low as the band allows
+        dv = min(dv, max(dv, band.v0 - tbox.v0))                 # but no higher than needed
+        if pad_v0 + dv < band.v0 + margin:
+            continue
+        overhang = max(0.0, -(tbox.v0 + dv))
+        if best is None or overhang < best[0] - 1e-9:
+            best = (overhang, degrees, tbox, dv)
+    if best is None:
+        raise ValueError(f"{terminal.GetReference()}'s pins do not fit the {band.height_mm:.1f} mm power band")
+    _, degrees, tbox, dv = best
+    terminal.SetOrientationDegrees(degrees)
     for i in range(int(width_mm / 0.5) + 1):
         for sign in (1, -1):
             u = target_u_mm + sign * i * 0.5
-            cand = tbox.shifted(u - (tbox.u0 + tbox.u1) / 2, band.v0 - tbox.v0)
-            if inside.contains(cand) and not any(cand.overlaps(k.grown(PART_GAP_MM)) for k in keepouts):
-                terminal.SetPosition(point(cand.u0 - tbox.u0, cand.v0 - tbox.v0))
+            cand = tbox.shifted(u - (tbox.u0 + tbox.u1) / 2, dv)
+            if edge_mm <= cand.u0 and cand.u1 <= width_mm - edge_mm and \
+                    not any(cand.overlaps(k.grown(PART_GAP_MM)) for k in keepouts):
+                terminal.SetPosition(point(cand.u0 - tbox.u0, dv))
+                board_box = place.Rect(0.0, 0.0, width_mm, height_mm)
+                for item in list(terminal.GraphicalItems()):  # silk past the board's edge is not printed
+                    bb = item.GetBoundingBox()
+                    drawn = place.Rect(pcbnew.ToMM(bb.GetLeft()), pcbnew.ToMM(bb.GetTop()),
+                                       pcbnew.ToMM(bb.GetRight()), pcbnew.ToMM(bb.GetBottom()))
+                    if item.GetLayer() in (pcbnew.F_SilkS, pcbnew.B_SilkS) and not board_box.contains(drawn):
+                        terminal.Remove(item)
                 return cand
     raise ValueError(f"no room for {terminal.GetReference()} in the power band")
 
@@ -1174,30 +1224,40 @@ def _add_board_labels(design, layout, board, plan: Plan, fab: dict, chained: boo
     import rackplane
 
     pcbnew = _pcbnew()
+    pad_boxes = []
+    for fp in board.GetFootprints():
+        for pad in fp.Pads():
+            bb = pad.GetBoundingBox()
+            bb.Inflate(mm(0.5))
+            pad_boxes.append(bb)
     for slot in layout.slots:
-        fp = board.FindFootprintByReference(netlist_mod.slot_ref(slot.index))
         u, v = coords.slot_connector_uv_mm(layout, slot)
-        # in the power band above the socket, clear of the cell's pads
-        _add_text(board, pcbnew.F_SilkS, socket_label(slot.index, chained), u, plan.band.v1 - SILK_TEXT_MM)
+        # in the power band above the socket, clear of any pad there (a rear terminal's pins)
+        label = _add_text(board, pcbnew.F_SilkS, socket_label(slot.index, chained), u, plan.band.v1 - SILK_TEXT_MM)
+        v = plan.band.v1 - SILK_TEXT_MM
+        while v > plan.band.v0 + SILK_TEXT_MM and any(label.GetBoundingBox().Intersects(bb) for bb in pad_boxes):
+            v -= SILK_TEXT_MM / 2
+            label.SetPosition(point(u, v))
     width_mm, height_mm = coords.board_size_mm(layout)
     kind = f"backplane module ({len(layout.slots)} slots)" if chained else "backplane"
     title = f"rackplane {kind} {design['name']} v{rackplane.__version__} #{design_hash(design)}"
     text = _add_text(board, pcbnew.B_SilkS, title, width_mm / 2, height_mm - SILK_TEXT_MM, mirrored=True,
                      size_mm=TITLE_TEXT_MM)
-    # move the title along the bottom edge to a stretch clear of every hole and pad
+    # the title goes to a stretch clear of every rear pad, hole and part: along the bottom edge,
+    # else along the foot of the power band
     box = text.GetBoundingBox()
     half = pcbnew.ToMM(box.GetWidth()) / 2 + 0.5
-    blocked = []
-    for fp in board.GetFootprints():
-        for pad in fp.Pads():
-            if pad.IsOnLayer(pcbnew.B_Cu) or pad.GetAttribute() == pcbnew.PAD_ATTRIB_NPTH:
-                bb = pad.GetBoundingBox()
-                if pcbnew.ToMM(bb.GetBottom()) > height_mm - 2 * SILK_TEXT_MM - 1.0:
-                    blocked.append(Interval(pcbnew.ToMM(bb.GetLeft()) - 0.5, pcbnew.ToMM(bb.GetRight()) + 0.5))
-    free = free_intervals(Interval(1.0, width_mm - 1.0), blocked)
-    centre = place_nearest(free, 2 * half, width_mm / 2)
-    if centre is not None:
-        text.SetPosition(point(centre, height_mm - SILK_TEXT_MM))
+    rear = [pad.GetBoundingBox() for fp in board.GetFootprints() for pad in fp.Pads()
+            if pad.IsOnLayer(pcbnew.B_Cu) or pad.GetAttribute() == pcbnew.PAD_ATTRIB_NPTH]
+    rear += [fp.GetBoundingBox(False) for fp in board.GetFootprints() if fp.IsFlipped()]
+    for v in (height_mm - SILK_TEXT_MM, plan.band.v1 - 2 * SILK_TEXT_MM):
+        lo, hi = v - TITLE_TEXT_MM, v + TITLE_TEXT_MM
+        blocked = [Interval(pcbnew.ToMM(bb.GetLeft()) - 0.5, pcbnew.ToMM(bb.GetRight()) + 0.5) for bb in rear
+                   if pcbnew.ToMM(bb.GetBottom()) > lo - 0.5 and pcbnew.ToMM(bb.GetTop()) < hi + 0.5]
+        centre = place_nearest(free_intervals(Interval(1.0, width_mm - 1.0), blocked), 2 * half, width_mm / 2)
+        if centre is not None:
+            text.SetPosition(point(centre, v))
+            return
 
 
 def fill_zones(board_path: Path) -> None:
@@ -1281,5 +1341,8 @@ def write_project(board_path: Path, fab: dict, rules: dict) -> None:
         if c.get("name") == "Default":
             c.update({"clearance": signal.clearance_mm, "track_width": signal.track_mm,
                       "via_diameter": signal.via_diameter_mm, "via_drill": signal.via_drill_mm})
+    # the generator adapts library footprints to the fab (pegs grown to the annular ring, silk
+    # past the board's edge dropped): they differ from the library on purpose
+    ds.setdefault("rule_severities", {})["lib_footprint_mismatch"] = "ignore"
     project.setdefault("meta", {})["filename"] = pro_path.name
     pro_path.write_text(json.dumps(project, indent=2, sort_keys=True) + "\n")
