@@ -932,9 +932,18 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
             if len(row) < 2 or key in seen or pad.HasHole():
                 continue
             seen.add(key)
+            # as wide as the row's current needs (within the pads' length), its round ends kept
+            # inside the end pads
             pts = sorted((pcbnew.ToMM(p.GetPosition().x), pcbnew.ToMM(p.GetPosition().y)) for p in row)
-            width = min(min(pcbnew.ToMM(p.GetSize().x), pcbnew.ToMM(p.GetSize().y)) for p in row)
-            bridges.segments.append(route.Segment(pad.GetNetname(), route.F_LAYER, *pts[0], *pts[-1], width))
+            short = min(min(pcbnew.ToMM(p.GetSize().x), pcbnew.ToMM(p.GetSize().y)) for p in row)
+            long = min(max(pcbnew.ToMM(p.GetSize().x), pcbnew.ToMM(p.GetSize().y)) for p in row)
+            width = min(max(rule_for(pad.GetNetname(), ref, pad).track_mm, short), long)
+            (u0, v0), (u1, v1) = pts[0], pts[-1]
+            length = math.hypot(u1 - u0, v1 - v0)
+            inset = min(max(0.0, (width - short) / 2), length / 2)
+            du, dv = (u1 - u0) / length * inset, (v1 - v0) / length * inset
+            bridges.segments.append(route.Segment(pad.GetNetname(), route.F_LAYER, round(u0 + du, 4), round(v0 + dv, 4),
+                                                  round(u1 - du, 4), round(v1 - dv, 4), round(width, 4)))
     grid.add_routed(bridges, anchors=False)  # a row is not yet joined to anything
     total.segments += bridges.segments
 

@@ -11,14 +11,13 @@ _REF = re.compile(r"\b([A-Z]{1,3}\d+)\b")
 SHOWN_IN_MESSAGE = 3
 
 
-@check("pcb.erc", "SKiDL ERC of the backplane (power and full), carrier and management board netlists: zero errors",
+@check("pcb.erc", "SKiDL ERC of the backplane, carrier and management board netlists: zero errors",
        needs=("pcb.netlist",))
 def erc(ctx):
     facts = ctx.facts["pcb.netlist"]
-    if "erc_errors" not in facts:
+    if not facts.get("erc"):
         return error("pcb.erc", "the netlist stage recorded no ERC result")
-    boards = {"backplane_power": {"errors": facts["erc_errors"], "warnings": facts["erc_warnings"],
-                                  "messages": facts.get("erc_messages", [])}, **facts.get("erc", {})}
+    boards = facts["erc"]
     messages = [f"{board}: {m}" for board, e in boards.items() for m in e["messages"]]
     errors = [m for m in messages if ": ERROR" in m]
     count = sum(e["errors"] for e in boards.values())

@@ -189,7 +189,7 @@ def measure_rail(board_path: Path, net_name: str, layer_name: str, input_u_mm: f
     img = _rasterise_net(board, net_name, layer, u0, v0, nx, ny)
     width_mm = _longest_runs(img) * RASTER_MM
     centres = u0 + (np.arange(nx) + 0.5) * RASTER_MM
-    # a load beyond the rail's copper (the fans' share at the board's ends) is drawn at its end
+    # a load beyond the rail's copper is drawn at its end
     has = np.nonzero(width_mm > 0)[0]
     if not len(has):
         raise ValueError(f"no {net_name} copper on {layer_name}")
@@ -238,11 +238,11 @@ def measure_rail(board_path: Path, net_name: str, layer_name: str, input_u_mm: f
 
 def measure_board(design, layout, board_path: Path, module_slot_counts: tuple[int, ...] = ()) -> dict:
     """The power-copper facts of a saved backplane: both rails (VIN on F.Cu, GND on B.Cu) with the
-    slots' and fans' currents at their places, and every slot supply net's narrowest track.
+    slots' currents at their places, and every slot supply net's narrowest track.
 
-    Loads: every slot draws `pcb.pinout.slot_supply_current_a` at its socket; the fans' total
-    (fan count x catalogue power / input voltage) is drawn at both ends of the backplane, half
-    each (wherever the fan headers sit, no load is farther from the input).
+    Loads: every slot draws `pcb.pinout.slot_supply_current_a` at its socket (its eFuse sits
+    beside it). The fans take their current on the management board, before the backplane's
+    input.
 
     A split backplane (`module_slot_counts`: the slots each module of the chain carries, left to
     right; `layout` is the module board's) is measured once per module: current enters at the
@@ -258,10 +258,6 @@ def measure_board(design, layout, board_path: Path, module_slot_counts: tuple[in
     oz = fab["copper_oz"]
     temp_c = copper_temperature_c(design["cooling.ambient_c"])
     slot_a = pinout.slot_supply_current_a(design)
-    fan = catalogue.fan(design["cooling.fan_size_mm"])
-    fans_a = design["cooling.fan_count"] * fan.power_w / design["power.input_voltage_v"]
-    box = board.GetBoardEdgesBoundingBox()
-    u_lo, u_hi = pcbnew.ToMM(box.GetLeft()), pcbnew.ToMM(box.GetRight())
     slot_u = {}
     supply_numbers = {str(p.number) for p in pinout.pins_of_kind(pinout.SUPPLY)}
     supply_nets: dict[str, str] = {}
@@ -282,20 +278,16 @@ def measure_board(design, layout, board_path: Path, module_slot_counts: tuple[in
     chain = []  # (module, input u, loads); module 0 = the unsplit board
     for i, n in enumerate(counts):
         loads = [Load(f"slot {sum(counts[:i]) + k}", slot_u[k], slot_a) for k in range(1, n + 1)]
-        if i == 0:
-            loads.append(Load("fans (left end)", u_lo, fans_a / 2))
-        if i == n_mod - 1:
-            loads.append(Load("fans (right end)", u_hi, fans_a / 2))
         if n_mod == 1:
             chain.append((0, u_of(netlist_mod.INPUT_REF), loads))
             continue
         if i < feed:  # current flows leftwards: on to modules 1..i through the link in
             input_u = u_of(netlist_mod.LINK_OUT_REF)
-            beyond_a = slot_a * sum(counts[:i]) + (fans_a / 2 if i > 0 else 0.0)
+            beyond_a = slot_a * sum(counts[:i])
             beyond = Load(f"modules 1-{i} (link in)", u_of(netlist_mod.LINK_IN_REF), beyond_a)
         else:         # rightwards: on to modules i+2..n through the link out
             input_u = u_of(netlist_mod.LINK_IN_REF)
-            beyond_a = slot_a * sum(counts[i + 1:]) + (fans_a / 2 if i < n_mod - 1 else 0.0)
+            beyond_a = slot_a * sum(counts[i + 1:])
             beyond = Load(f"modules {i + 2}-{n_mod} (link out)", u_of(netlist_mod.LINK_OUT_REF), beyond_a)
         if beyond_a > 0:
             loads.append(beyond)
@@ -338,7 +330,6 @@ def measure_board(design, layout, board_path: Path, module_slot_counts: tuple[in
         "input_voltage_v": design["power.input_voltage_v"],
         "drop_budget_v": round(drop_budget_v(design["power.input_voltage_v"]), 4),
         "slot_current_a": round(slot_a, 4),
-        "fans_current_a": round(fans_a, 4),
         "rails": rails,
         "drop_v": round(drop_v, 5),
         "drop_to": drop_to,

@@ -13,7 +13,6 @@ from pcb import copper as copper_mod
 from pcb import drc as drc_mod
 from pcb import electrical
 from pcb import fab as fab_mod
-from pcb import netlist as netlist_mod
 from pcb import pinout
 from rackplane import catalogue
 from rackplane.stages import StageInput, stage
@@ -24,16 +23,14 @@ PCB_DESIGN_KEYS = ("rack.", "node.", "slots.", "power.", "cooling.fan_count", "c
                    "cooling.ambient_c", "pcb.")
 
 
-@stage("pcb.netlist", title="backplane, carrier and management board netlists (SKiDL), BOMs and ERC", out_subdir="pcb",
-       design_keys=PCB_DESIGN_KEYS)
+@stage("pcb.netlist", title="backplane, carrier and management board netlists (SKiDL), BOMs and ERC",
+       out_subdir="pcb", design_keys=PCB_DESIGN_KEYS)
 def backplane_netlist(inp: StageInput) -> dict:
-    """Facts: the board's power netlist (part_count, parts, net_names, erc_*, files: `files.netlist`
-    is what pcb.board reads), the full boards from `pcb.electrical.write_boards` (backplane_parts,
-    carrier_parts and management_parts with groups and pins, erc per board, computed values, i2c, power, board_files),
-    slot_pinout (with each pin's current, A) and pinout_problems."""
-    facts = netlist_mod.write_backplane_netlist(inp.design, inp.layout.module_board(), inp.workdir,
-                                                chained=inp.layout.is_split)
-    facts.update(electrical.write_boards(inp.design, inp.layout, inp.workdir))
+    """Facts: the boards from `pcb.electrical.write_boards` (backplane_parts, carrier_parts and
+    management_parts with groups and pins, erc per board, computed values, i2c, power, board_files:
+    `board_files.backplane_netlist` is what pcb.board lays out), slot_pinout (with each pin's
+    current, A) and pinout_problems."""
+    facts = electrical.write_boards(inp.design, inp.layout, inp.workdir)
     facts["slot_pinout"] = pinout.as_table(inp.design)
     facts["slot_supply_current_a"] = round(pinout.slot_supply_current_a(inp.design), 4)
     facts["pinout_problems"] = pinout.validate_pinout()

@@ -86,8 +86,10 @@ def test_board_carries_the_fab_rules(builds):
 
 def test_board_is_byte_identical_across_runs(builds, tmp_path):
     ctx = builds[4]
-    net_path = ctx.path("pcb.netlist", netlist.NETLIST_FILE)
-    again = board_mod.build_board(ctx.design, ctx.layout, net_path, tmp_path)
+    facts = ctx.facts["pcb.netlist"]
+    net_path = ctx.path("pcb.netlist", facts["board_files"]["backplane_netlist"])
+    again = board_mod.build_board(ctx.design, ctx.layout, net_path, tmp_path, part_facts=facts["backplane_parts"],
+                                  pass_through=facts["pass_through"]["backplane"])
     first = ctx.path("pcb.board", board_mod.BOARD_FILE)
     assert again.read_bytes() == first.read_bytes()
 

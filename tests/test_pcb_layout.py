@@ -30,7 +30,7 @@ SOIC = "Package_SO:SOIC-8_3.9x4.9mm_P1.27mm"
 def synthetic_spec(layout) -> board_mod.BoardSpec:
     """A backplane netlist with a real-looking slot cell, built without SKiDL."""
     conn = netlist.catalogue.slot_connector()
-    power_in = netlist.input_connector()
+    power_in = netlist.catalogue.load("power")["input_connector"]
     parts = [board_mod.PartSpec(netlist.INPUT_REF, "12 V in", power_in["footprint"], "power_in"),
              board_mod.PartSpec("U1", "monitor", SOIC, "mgmt")]
     nets = defaultdict(list)
