@@ -10,8 +10,8 @@ Groups (for the board layout, `pcb.board`):
 * ``power_in``: the 12 V input J100 from the management board's power output (a module of a split
   backplane has the link pair J110 / J111 instead, `pcb.netlist`).
 * ``mgmt``: the bus header J90 (+3V3, MGMT_SDA, MGMT_SCL, MGMT_INT_N, GND, from the management
-  board; a module has bus in J91 and bus out J92 to chain the bus), and jumper JP1 that joins
-  slot 1's I2C to the bus (slot 1's Pi as bus master).
+  board; a module has bus in J91 and bus out J92 to chain the bus), and the solder jumpers JP1
+  (SDA) and JP2 (SCL) that join slot 1's I2C to the bus (slot 1's Pi as bus master).
 * ``slot:<n>``: socket J<n> and the slot's cell, references numbered 100 n + k: eFuse
   U<100n+1> (TPS26633, built from its datasheet pin table: no KiCad symbol) with its current-limit,
   UVLO, dV/dt, fault pull-up and enable pull-down parts; the presence pull-up; a status LED and its
@@ -36,7 +36,8 @@ from rackplane import catalogue
 INPUT_REF = netlist_mod.INPUT_REF
 BUS_REF = "J90"
 BUS_IN_REF, BUS_OUT_REF = "J91", "J92"
-MASTER_JUMPER_REF = "JP1"
+MASTER_JUMPER_REFS = ("JP1", "JP2")  # SDA, SCL
+MASTER_JUMPER_FOOTPRINT = "Jumper:SolderJumper-2_P1.3mm_Open_RoundedPad1.0x1.5mm"
 BUS_NETS = ("+3V3", "MGMT_SDA", "MGMT_SCL", "MGMT_INT_N", "GND")  # bus header pins 1..5
 EXPANDER_PORTS = (("EN", "P0"), ("FAULT_N", "P1"), ("PRESENT_N", "P2"), ("LED_N", "P3"))
 UNUSED_PORTS = ("P4", "P5", "P6", "P7")
@@ -149,12 +150,11 @@ def build(design, layout, plan: dict, slot_pinout=pinout_mod.SLOT_PINOUT, chaine
     _power_terminals(b, design, plan, chained, vin, gnd)
     _bus_headers(b, chained)
     sda, scl, int_n = b.net("MGMT_SDA"), b.net("MGMT_SCL"), b.net("MGMT_INT_N")
-    jp = b.part("Connector_Generic", "Conn_02x02_Odd_Even", MASTER_JUMPER_REF, "slot 1 master",
-                "Connector_PinHeader_2.54mm:PinHeader_2x02_P2.54mm_Vertical", "mgmt", "Wurth 61300421121")
-    b.connect("S1_I2C_SDA", jp[1])
-    sda += jp[2]
-    b.connect("S1_I2C_SCL", jp[3])
-    scl += jp[4]
+    for ref, line, bus_net in ((MASTER_JUMPER_REFS[0], "SDA", sda), (MASTER_JUMPER_REFS[1], "SCL", scl)):
+        jp = b.part("Jumper", "SolderJumper_2_Open", ref, f"slot 1 master {line}", MASTER_JUMPER_FOOTPRINT, "mgmt",
+                    "none (solder jumper: bridge to make slot 1 the bus master)")
+        b.connect(f"S1_I2C_{line}", jp[1])
+        bus_net += jp[2]
 
     conn_slot = catalogue.slot_connector()
     led, ef, ex = cat["led"], cat["efuse"], cat["expander"]

@@ -488,8 +488,8 @@ def build_board(design, layout, netlist_path: Path, workdir: Path, spec: BoardSp
     _add_board_labels(design, layout, board, plan, fab, chained)
     pcbnew.SaveBoard(str(board_path), board)
     board_path.with_suffix(RULES_SUFFIX).write_text(fab_rules_text(fab))
+    fill_zones(board_path)  # saving the filled board rewrites the project: its rules go in after
     write_project(board_path, fab, rules)
-    fill_zones(board_path)
     (workdir / PLAN_FILE).write_text(json.dumps(_plan_facts(plan), indent=1, sort_keys=True) + "\n")
     return board_path
 

@@ -177,8 +177,8 @@ def build_carrier(design, layout, netlist_path: Path, workdir: Path, part_facts=
         fp.Reference().SetVisible(False)
     pcbnew.SaveBoard(str(board_path), board)
     board_path.with_suffix(bm.RULES_SUFFIX).write_text(bm.fab_rules_text(fab))
+    bm.fill_zones(board_path)  # saving the filled board rewrites the project: its rules go in after
     bm.write_project(board_path, fab, rules)
-    bm.fill_zones(board_path)
     facts.update({"track_mm": {n: track_mm[n] for n in sorted(track_mm) if track_mm[n]["wanted_mm"] > 0.3},
                   "pours_mm": {n: [[round(c, 4) for c in (r.u0, r.v0, r.u1, r.v1)] for r in rects]
                                for n, rects in pours.items()},

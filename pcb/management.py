@@ -5,7 +5,7 @@ It sits between the supply and the backplane: the supply enters at J1, passes th
 ideal diode (reverse-polarity protection) and leaves at J2 for the backplane's input J100 (on a
 split backplane, the link nearest the middle of the chain); J3 carries +3V3 and the management bus
 to the backplane's bus header J90 (J91 on a split backplane). The host reaches the bus at J4, or
-slot 1's Pi masters it through the backplane's jumper JP1.
+slot 1's Pi masters it through the backplane's solder jumpers JP1 and JP2.
 
 Groups: ``power_in`` (J1, J2, D1, the ideal diode U1 / Q1, bulk capacitors, the 3.3 V buck U2),
 ``mgmt`` (pull-ups, headers, fan controllers U20.., fan headers J201.., sensor U30).
