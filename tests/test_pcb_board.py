@@ -84,6 +84,21 @@ def test_board_carries_the_fab_rules(builds):
     assert f"{rules['min_via_drill_mm']:g}mm" in dru
 
 
+@pytest.mark.parametrize("stage", ["pcb.board", "pcb.carrier_board"])
+def test_project_net_class_is_the_routers_rule(builds, stage):
+    """The .kicad_pro that kicad-cli's DRC reads carries the router's signal rule (not KiCad's
+    defaults, which saving a board writes): KiCad checks the board against the numbers it was
+    made with."""
+    import json
+
+    ctx = builds[10]
+    signal = board_mod.net_rules(ctx.design, ctx.facts["pcb.board"]["fab_rules"])["signal"]
+    project = json.loads(ctx.path(stage, ctx.facts[stage]["files"]["project"]).read_text())
+    default = next(c for c in project["net_settings"]["classes"] if c["name"] == "Default")
+    assert (default["track_width"], default["clearance"], default["via_diameter"]) == pytest.approx(
+        (signal.track_mm, signal.clearance_mm, signal.via_diameter_mm))
+
+
 def test_board_is_byte_identical_across_runs(builds, tmp_path):
     ctx = builds[4]
     facts = ctx.facts["pcb.netlist"]
