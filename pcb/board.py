@@ -1,4 +1,4 @@
-"""The backplane's KiCad board: footprints from the netlist, placed from Layout, copper poured.
+"""The backplane's KiCad board: footprints from the netlist, placed from Layout, routed, poured.
 
 Placement (board coordinates from `pcb.coords`; nothing here computes a rack position):
 
@@ -6,16 +6,22 @@ Placement (board coordinates from `pcb.coords`; nothing here computes a rack pos
 * Mounting holes ``H<k>`` at Layout's `backplane_holes_xz_mm[k - 1]`.
 * Slot socket ``J<n>`` with its pin-field centre at slot n's connector (x, z) from Layout, pin 1
   in the top row, on the front (F.Cu) side that faces the sleds.
-* The DC input terminal on the rear (B.Cu) side: between the carriers' tails and the board there
-  is only the socket's body depth (8.5 mm), too little for a screw terminal and its wires, while
-  the supply cable comes from the rear. It goes in the free stretch of board (clear of every
-  socket and hole) nearest the board's middle, which halves the rail length to the farthest slot.
+* Each slot's cell (the parts of group ``slot:<n>``) in the two columns either side of its
+  socket: slot 1's parts are placed where their pads come nearest the pads they join, and every
+  other slot gets the same placement, shifted by the pitch.
+* The management bus: one straight F.Cu lane per bus net in the corridor under the sockets'
+  pads; the bus headers and the master jumpers in the strip below it.
+* The DC input (or a module's link terminals) on the rear (B.Cu) side, its pins in the power
+  band: between the carriers' tails and the board there is only the socket's body depth, while
+  the supply cable comes from the rear. It goes nearest the board's middle, which halves the rail
+  length to the farthest slot.
 
-Copper: VIN is a pour in a band along the top edge of F.Cu, GND a pour over the whole B.Cu layer
-and over F.Cu below the band, the two ground pours joined by stitching vias on a 5 mm grid
-wherever one fits; every supply and return pad is a through-hole pad, so both rails reach every
-slot without tracks. The fab house's
-rules (`catalogue.fab(design["pcb.fab"])`) are the board's design rules, and the two that KiCad's
+Routing (`pcb.route`, a grid maze router): the lanes; slot 1's cell once, in an order that is
+retried with a failing net moved first, then copied to every slot with its nets renamed; each
+slot's address straps; the rest. Copper: VIN is a pour in a band along the top edge of F.Cu, GND
+a pour over the whole B.Cu layer and over F.Cu below the band, the two ground pours joined by
+stitching vias on a 5 mm grid wherever one fits. The fab house's rules
+(`catalogue.fab(design["pcb.fab"])`) are the board's design rules, and the two that KiCad's
 board settings cannot hold (minimum via drill, maximum drill) go into a custom rules file next to
 the board, so that `kicad-cli pcb drc` enforces all of them.
 
@@ -29,7 +35,6 @@ import copy
 import hashlib
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,7 +88,7 @@ HOLE_CLEARANCE_MM = 0.5           # copper to unplated mounting holes
 
 STITCH_PITCH_MM = 5.0             # ground stitching via grid below the band
 PLANE_REACH_MM = 3.0              # a surface-mount ground pad's via into the B.Cu pour goes within this
-STITCH_EDGE_MM = 2.5              # no stitching via nearer the board edge than this
+STITCH_EDGE_MM = 3.0              # no stitching via nearer the board edge than this (the title runs along it)
 
 # Placement (mm).
 PART_GAP_MM = 1.5                 # courtyard to courtyard: room for a track and its clearances between parts
@@ -191,6 +196,7 @@ def apply_fab_rules(board, fab: dict) -> None:
     ds.m_CopperEdgeClearance = mm(fab["min_copper_edge_clearance_mm"])
     ds.m_HoleToHoleMin = mm(fab["min_hole_to_hole_mm"])
     ds.m_MinSilkTextThickness = mm(fab["min_silk_width_mm"])
+    ds.m_MinSilkTextHeight = mm(fab["min_silk_text_height_mm"])
     ds.SetBoardThickness(mm(fab["board_thickness_mm"]))
     ds.SetCopperLayerCount(2)
     board.SetCopperLayerCount(2)
@@ -528,6 +534,13 @@ def build_board(design, layout, netlist_path: Path, workdir: Path, spec: BoardSp
     nets = assign_nets(board, spec, footprints)
     for fp in footprints.values():
         meet_annular_ring(fp, fab["min_annular_ring_mm"])
+    # a rear terminal's plated pegs sit in the power band: on its net they carry current rather
+    # than cut the pour
+    for ref in TERMINAL_TARGETS:
+        if ref in footprints and BAND_NET_F in nets:
+            for pad in footprints[ref].Pads():
+                if pad.GetAttribute() == pcbnew.PAD_ATTRIB_PTH and not pad.GetNetname():
+                    pad.SetNet(nets[BAND_NET_F])
 
     plan = _place(design, layout, board, spec, footprints, fab, rules)
     routed = _route(layout, board, spec, footprints, part_by_ref, plan, rules, fab)
@@ -784,8 +797,8 @@ def _place_rear_terminal(terminal, band: place.Rect, keepouts: list, width_mm: f
     """Put a power terminal on the rear (B.Cu) side with its pins in the power band and its body
     no lower than the band (below it the sockets' pins come through), at the free spot nearest
     target_u_mm (0.5 mm steps) clear of the keep-outs. A body taller than the band reaches past
-    the board's top edge, its mating face up: of the turns that keep the pins in the band, the one
-    that reaches out least. Returns its courtyard box."""
+    the board's top edge, its mating face up: of the turns that keep the pins in the band, one
+    with the pins side by side, then the one that reaches out least. Returns its courtyard box."""
     pcbnew = _pcbnew()
     terminal.SetPosition(point(0, 0))
     terminal.Flip(terminal.GetPosition(), pcbnew.FLIP_DIRECTION_LEFT_RIGHT)
@@ -801,11 +814,16 @@ def _place_rear_terminal(terminal, band: place.Rect, keepouts: list, width_mm: f
         if pad_v0 + dv < band.v0 + margin:
             continue
         overhang = max(0.0, -(tbox.v0 + dv))
-        if best is None or overhang < best[0] - 1e-9:
-            best = (overhang, degrees, tbox, dv)
+        # pins side by side along the band leave it most of its height (the return pin is a hole
+        # in the 12 V pour); then the least overhang
+        pad_us = [pcbnew.ToMM(b.GetCenter().x) for b in boxes]
+        pad_vs = [pcbnew.ToMM(b.GetCenter().y) for b in boxes]
+        across = (max(pad_vs) - min(pad_vs)) > (max(pad_us) - min(pad_us))
+        if best is None or (across, overhang) < (best[0], best[1] - 1e-9):
+            best = (across, overhang, degrees, tbox, dv)
     if best is None:
         raise ValueError(f"{terminal.GetReference()}'s pins do not fit the {band.height_mm:.1f} mm power band")
-    _, degrees, tbox, dv = best
+    _, _, degrees, tbox, dv = best
     terminal.SetOrientationDegrees(degrees)
     for i in range(int(width_mm / 0.5) + 1):
         for sign in (1, -1):
@@ -1027,9 +1045,7 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
             for k, (kind, what) in enumerate(tasks):
                 add(run(kind, what))
             break
-        except route.RouteError as exc:
-            if os.environ.get("RACKPLANE_DEBUG_ROUTE"):
-                print("template attempt", attempt, exc)
+        except route.RouteError:
             if attempt == TEMPLATE_ATTEMPTS - 1:
                 raise
             tasks.insert(0, tasks.pop(k))
@@ -1254,19 +1270,24 @@ def _add_board_labels(design, layout, board, plan: Plan, fab: dict, chained: boo
                      size_mm=TITLE_TEXT_MM)
     # the title goes to a stretch clear of every rear pad, hole and part: along the bottom edge,
     # else along the foot of the power band
-    box = text.GetBoundingBox()
-    half = pcbnew.ToMM(box.GetWidth()) / 2 + 0.5
+    # (smaller, down to the fab's least text height, where no stretch is long enough)
     rear = [pad.GetBoundingBox() for fp in board.GetFootprints() for pad in fp.Pads()
             if pad.IsOnLayer(pcbnew.B_Cu) or pad.GetAttribute() == pcbnew.PAD_ATTRIB_NPTH]
     rear += [fp.GetBoundingBox(False) for fp in board.GetFootprints() if fp.IsFlipped()]
-    for v in (height_mm - SILK_TEXT_MM, plan.band.v1 - 2 * SILK_TEXT_MM):
-        lo, hi = v - TITLE_TEXT_MM, v + TITLE_TEXT_MM
-        blocked = [Interval(pcbnew.ToMM(bb.GetLeft()) - 0.5, pcbnew.ToMM(bb.GetRight()) + 0.5) for bb in rear
-                   if pcbnew.ToMM(bb.GetBottom()) > lo - 0.5 and pcbnew.ToMM(bb.GetTop()) < hi + 0.5]
-        centre = place_nearest(free_intervals(Interval(1.0, width_mm - 1.0), blocked), 2 * half, width_mm / 2)
-        if centre is not None:
-            text.SetPosition(point(centre, v))
-            return
+    size = TITLE_TEXT_MM
+    while size >= fab["min_silk_text_height_mm"] - 1e-9:
+        text.SetTextSize(pcbnew.VECTOR2I(mm(size), mm(size)))
+        half = pcbnew.ToMM(text.GetBoundingBox().GetWidth()) / 2 + 0.5
+        for v in (height_mm - SILK_TEXT_MM, plan.band.v1 - 2 * SILK_TEXT_MM):
+            lo, hi = v - size, v + size
+            blocked = [Interval(pcbnew.ToMM(bb.GetLeft()) - 0.5, pcbnew.ToMM(bb.GetRight()) + 0.5) for bb in rear
+                       if pcbnew.ToMM(bb.GetBottom()) > lo - 0.5 and pcbnew.ToMM(bb.GetTop()) < hi + 0.5]
+            centre = place_nearest(free_intervals(Interval(1.0, width_mm - 1.0), blocked), 2 * half, width_mm / 2)
+            if centre is not None:
+                text.SetPosition(point(centre, v))
+                return
+        size = round(size - 0.1, 2)
+    raise ValueError(f"no stretch of the board's rear is free for its title ({title})")
 
 
 def fill_zones(board_path: Path) -> None:
@@ -1343,6 +1364,7 @@ def write_project(board_path: Path, fab: dict, rules: dict) -> None:
         "min_copper_edge_clearance": fab["min_copper_edge_clearance_mm"],
         "min_hole_to_hole": fab["min_hole_to_hole_mm"],
         "min_text_thickness": fab["min_silk_width_mm"],
+        "min_text_height": fab["min_silk_text_height_mm"],
     })
     signal = rules["signal"]
     classes = project.setdefault("net_settings", {}).setdefault("classes", [{"name": "Default"}])
