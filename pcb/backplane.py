@@ -10,7 +10,8 @@ Groups (for the board layout, `pcb.board`):
 * ``power_in``: the 12 V input J100 from the management board's power output (a module of a split
   backplane has the link pair J110 / J111 instead, `pcb.netlist`).
 * ``mgmt``: the bus header J90 (+3V3, MGMT_SDA, MGMT_SCL, MGMT_INT_N, GND, from the management
-  board; a module has bus in J91 and bus out J92 to chain the bus), and the solder jumpers JP1
+  board; on a split backplane one five-wire cable with a plug per module and one for the
+  management board carries the bus to every module's J90), and the solder jumpers JP1
   (SDA) and JP2 (SCL) that join slot 1's I2C to the bus (slot 1's Pi as bus master).
 * ``slot:<n>``: socket J<n> and the slot's cell, references numbered 100 n + k: eFuse
   U<100n+1> (TPS26633, built from its datasheet pin table: no KiCad symbol) with its current-limit,
@@ -35,7 +36,6 @@ from rackplane import catalogue
 
 INPUT_REF = netlist_mod.INPUT_REF
 BUS_REF = "J90"
-BUS_IN_REF, BUS_OUT_REF = "J91", "J92"
 MASTER_JUMPER_REFS = ("JP1", "JP2")  # SDA, SCL
 MASTER_JUMPER_FOOTPRINT = "Jumper:SolderJumper-2_P1.3mm_Open_RoundedPad1.0x1.5mm"
 BUS_NETS = ("+3V3", "MGMT_SDA", "MGMT_SCL", "MGMT_INT_N", "GND")  # bus header pins 1..5
@@ -124,17 +124,14 @@ def _power_terminals(b: Builder, design, plan: dict, chained: bool, vin, gnd) ->
         gnd += j[2]
 
 
-def _bus_headers(b: Builder, chained: bool) -> None:
-    """The bus header from the management board (J90); a module has an in and an out header
-    (J91, J92) so that short cables chain the bus from module to module."""
-    refs = ((BUS_IN_REF, "bus in"), (BUS_OUT_REF, "bus out")) if chained else ((BUS_REF, "management bus"),)
-    for ref, role in refs:
-        hdr = b.part("Connector_Generic", f"Conn_01x{len(BUS_NETS):02d}", ref, role,
-                     f"Connector_PinHeader_2.54mm:PinHeader_1x{len(BUS_NETS):02d}_P2.54mm_Vertical", "mgmt",
-                     f"Wurth 6130{len(BUS_NETS):02d}11121")
-        for k, name in enumerate(BUS_NETS, start=1):
-            net = b.net(name)
-            net += hdr[k]
+def _bus_header(b: Builder) -> None:
+    """The bus header J90: the management board's cable brings +3V3 and the bus to it."""
+    hdr = b.part("Connector_Generic", f"Conn_01x{len(BUS_NETS):02d}", BUS_REF, "management bus",
+                 f"Connector_PinHeader_2.54mm:PinHeader_1x{len(BUS_NETS):02d}_P2.54mm_Vertical", "mgmt",
+                 f"Wurth 6130{len(BUS_NETS):02d}11121")
+    for k, name in enumerate(BUS_NETS, start=1):
+        net = b.net(name)
+        net += hdr[k]
 
 
 def build(design, layout, plan: dict, slot_pinout=pinout_mod.SLOT_PINOUT, chained: bool = False,
@@ -148,7 +145,7 @@ def build(design, layout, plan: dict, slot_pinout=pinout_mod.SLOT_PINOUT, chaine
     vin = b.net("VIN", powered=True)
     v33 = b.net("+3V3", powered=True)  # from the management board, through the bus header
     _power_terminals(b, design, plan, chained, vin, gnd)
-    _bus_headers(b, chained)
+    _bus_header(b)
     sda, scl, int_n = b.net("MGMT_SDA"), b.net("MGMT_SCL"), b.net("MGMT_INT_N")
     for ref, line, bus_net in ((MASTER_JUMPER_REFS[0], "SDA", sda), (MASTER_JUMPER_REFS[1], "SCL", scl)):
         jp = b.part("Jumper", "SolderJumper_2_Open", ref, f"slot 1 master {line}", MASTER_JUMPER_FOOTPRINT, "mgmt",
@@ -199,11 +196,7 @@ def build(design, layout, plan: dict, slot_pinout=pinout_mod.SLOT_PINOUT, chaine
         x = b.part(ex["symbol_lib"], ex["symbol"], expander_ref(n),
                    f"{variant['value']} @0x{variant['base_address'] + bits:02X}", ex["footprint"], g,
                    variant["mpn"], variant["lcsc"])
-        sda += x["SDA"]
-        scl += x["SCL"]
-        int_n += x["~{INT}"]
-        v33 += x["VDD"]
-        gnd += x["GND"]
+        b.wire(x, {sda: "SDA", scl: "SCL", int_n: "~{INT}", v33: "VDD", gnd: "GND"})
         for bit, pin in enumerate(("A0", "A1", "A2")):
             (v33 if (bits >> bit) & 1 else gnd).__iadd__(x[pin])
         port_pin = {pin.name: pin for pin in x.pins}  # x["P4"] would also match pin number 4 (P0)

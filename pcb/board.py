@@ -1265,29 +1265,33 @@ def _add_board_labels(design, layout, board, plan: Plan, fab: dict, chained: boo
             label.SetPosition(point(u, v))
     width_mm, height_mm = coords.board_size_mm(layout)
     kind = f"backplane module ({len(layout.slots)} slots)" if chained else "backplane"
-    title = f"rackplane {kind} {design['name']} v{rackplane.__version__} #{design_hash(design)}"
-    text = _add_text(board, pcbnew.B_SilkS, title, width_mm / 2, height_mm - SILK_TEXT_MM, mirrored=True,
-                     size_mm=TITLE_TEXT_MM)
+    name = f"{design['name']} v{rackplane.__version__} #{design_hash(design)}"
+    titles = (f"rackplane {kind} {name}", name)  # the short one on a board too small for the long
     # the title goes to a stretch clear of every rear pad, hole and part: along the bottom edge,
-    # else along the foot of the power band
-    # (smaller, down to the fab's least text height, where no stretch is long enough)
+    # else along the foot or the top of the power band; smaller, down to the fab's least text
+    # height, or shorter where no stretch is long enough
     rear = [pad.GetBoundingBox() for fp in board.GetFootprints() for pad in fp.Pads()
             if pad.IsOnLayer(pcbnew.B_Cu) or pad.GetAttribute() == pcbnew.PAD_ATTRIB_NPTH]
     rear += [fp.GetBoundingBox(False) for fp in board.GetFootprints() if fp.IsFlipped()]
-    size = TITLE_TEXT_MM
-    while size >= fab["min_silk_text_height_mm"] - 1e-9:
-        text.SetTextSize(pcbnew.VECTOR2I(mm(size), mm(size)))
-        half = pcbnew.ToMM(text.GetBoundingBox().GetWidth()) / 2 + 0.5
-        for v in (height_mm - SILK_TEXT_MM, plan.band.v1 - 2 * SILK_TEXT_MM):
-            lo, hi = v - size, v + size
-            blocked = [Interval(pcbnew.ToMM(bb.GetLeft()) - 0.5, pcbnew.ToMM(bb.GetRight()) + 0.5) for bb in rear
-                       if pcbnew.ToMM(bb.GetBottom()) > lo - 0.5 and pcbnew.ToMM(bb.GetTop()) < hi + 0.5]
-            centre = place_nearest(free_intervals(Interval(1.0, width_mm - 1.0), blocked), 2 * half, width_mm / 2)
-            if centre is not None:
-                text.SetPosition(point(centre, v))
-                return
-        size = round(size - 0.1, 2)
-    raise ValueError(f"no stretch of the board's rear is free for its title ({title})")
+    rows = (height_mm - SILK_TEXT_MM, plan.band.v1 - 2 * SILK_TEXT_MM, plan.band.v0 + 2 * SILK_TEXT_MM)
+    text = _add_text(board, pcbnew.B_SilkS, titles[0], width_mm / 2, rows[0], mirrored=True, size_mm=TITLE_TEXT_MM)
+    for title in titles:
+        text.SetText(title)
+        size = TITLE_TEXT_MM
+        while size >= fab["min_silk_text_height_mm"] - 1e-9:
+            text.SetTextSize(pcbnew.VECTOR2I(mm(size), mm(size)))
+            half = pcbnew.ToMM(text.GetBoundingBox().GetWidth()) / 2 + 0.5
+            for v in rows:
+                lo, hi = v - size, v + size
+                blocked = [Interval(pcbnew.ToMM(bb.GetLeft()) - 0.5, pcbnew.ToMM(bb.GetRight()) + 0.5) for bb in rear
+                           if pcbnew.ToMM(bb.GetBottom()) > lo - 0.5 and pcbnew.ToMM(bb.GetTop()) < hi + 0.5]
+                centre = place_nearest(free_intervals(Interval(1.0, width_mm - 1.0), blocked), 2 * half,
+                                       width_mm / 2)
+                if centre is not None:
+                    text.SetPosition(point(centre, v))
+                    return
+            size = round(size - 0.1, 2)
+    raise ValueError(f"no stretch of the board's rear is free for its title ({titles[-1]})")
 
 
 def fill_zones(board_path: Path) -> None:

@@ -4,7 +4,7 @@ supply, the bus pull-ups, fan control and the exhaust sensor.
 It sits between the supply and the backplane: the supply enters at J1, passes the TVS and the
 ideal diode (reverse-polarity protection) and leaves at J2 for the backplane's input J100 (on a
 split backplane, the link nearest the middle of the chain); J3 carries +3V3 and the management bus
-to the backplane's bus header J90 (J91 on a split backplane). The host reaches the bus at J4, or
+to the backplane's bus header J90 (every module's J90 on a split backplane, by one cable). The host reaches the bus at J4, or
 slot 1's Pi masters it through the backplane's solder jumpers JP1 and JP2.
 
 Groups: ``power_in`` (J1, J2, D1, the ideal diode U1 / Q1, bulk capacitors, the 3.3 V buck U2),
@@ -114,11 +114,7 @@ def build(design, layout, plan: dict) -> Builder:
         r_sel, address = fc["address_select"][k]
         u = b.part(fc["symbol_lib"], fc["symbol"], f"U{20 + k}", f"EMC2305 @0x{address:02X}", fc["footprint"], "mgmt",
                    fc["mpn"], fc["lcsc"])
-        sda += u["SMDATA"]
-        scl += u["SMCLK"]
-        alert_n += u["~{ALERT}"]
-        v33 += u["VDD"]
-        gnd += u["GND"]
+        b.wire(u, {sda: "SMDATA", scl: "SMCLK", alert_n: "~{ALERT}", v33: "VDD", gnd: "GND"})
         u["CLK"] += b.nc
         if r_sel:
             b.resistor(f"R{30 + k}", r_sel, "mgmt", b.connect(f"FANC{k + 1}_ADDR", u["ADDR_SEL"]), gnd)
@@ -147,9 +143,7 @@ def build(design, layout, plan: dict) -> Builder:
     ts = cat["temp_sensor"]
     u30 = b.part(ts["symbol_lib"], ts["symbol"], "U30", f"TMP1075 @0x{ts['base_address']:02X} exhaust", ts["footprint"],
                  "mgmt", ts["mpn"], ts["lcsc"])
-    sda += u30["SDA"]
-    scl += u30["SCL"]
-    v33 += u30["V+"]
+    b.wire(u30, {sda: "SDA", scl: "SCL", v33: "V+"})
     gnd += u30["GND"], u30["A0"], u30["A1"], u30["A2"]
     alert_n += u30["ALERT"]
     b.capacitor("C30", 100e-9, "mgmt", v33, gnd)

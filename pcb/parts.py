@@ -53,6 +53,12 @@ class Builder:
             net.drive = self.sk.POWER
         return net
 
+    def wire(self, part, pins: dict) -> None:
+        """Join `part`'s pins (by name) to nets: {net: pin name}, e.g. a bus device's SDA, SCL,
+        supply and ground."""
+        for net, pin in pins.items():
+            net += part[pin]
+
     def connect(self, name: str, *pins):
         """Connect `pins` to the net `name`; returns the net."""
         net = self.net(name)
