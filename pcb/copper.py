@@ -236,9 +236,12 @@ def measure_rail(board_path: Path, net_name: str, layer_name: str, input_u_mm: f
     }
 
 
-def measure_board(design, layout, board_path: Path, module_slot_counts: tuple[int, ...] = ()) -> dict:
+def measure_board(design, layout, board_path: Path, module_slot_counts: tuple[int, ...] = (),
+                  feeds: dict | None = None) -> dict:
     """The power-copper facts of a saved backplane: both rails (VIN on F.Cu, GND on B.Cu) with the
-    slots' currents at their places, and every slot supply net's narrowest track.
+    slots' currents at their places, every slot supply net's narrowest track, and the narrowest
+    track of each slot's feed from the band to the pins its supply enters its eFuse by (`feeds`:
+    ref -> pad numbers, from the netlist's pass-through declarations).
 
     Loads: every slot draws `pcb.pinout.slot_supply_current_a` at its socket (its eFuse sits
     beside it). The fans take their current on the management board, before the backplane's
@@ -324,6 +327,17 @@ def measure_board(design, layout, board_path: Path, module_slot_counts: tuple[in
             branches.append({"net": net, "where": where, "narrowest_mm": round(min(widths), 4),
                              "current_a": round(slot_a, 4),
                              "needed_mm": round(ipc2221_width_mm(slot_a, ALLOWED_RISE_K, oz), 4)})
+    # each slot's feed: the 12 V tracks from the band to the pins its supply enters a part by
+    # (`feeds`: ref -> pad numbers, the eFuse's inputs)
+    band_v1 = _band_bottom_mm(board)
+    for ref, numbers in sorted((feeds or {}).items()):
+        fp = board.FindFootprintByReference(ref)
+        pads = [p for p in fp.Pads() if p.GetNumber() in numbers and p.GetNetname() == "VIN"] if fp else []
+        widths = _feed_widths_mm(board, pads, "VIN", band_v1) if pads else []
+        if widths:
+            branches.append({"net": "VIN", "where": f"feed from the band to {ref}", "narrowest_mm": round(min(widths), 4),
+                             "current_a": round(slot_a, 4),
+                             "needed_mm": round(ipc2221_width_mm(slot_a, ALLOWED_RISE_K, oz), 4)})
     return {
         "copper_oz": oz,
         "allowed_rise_k": ALLOWED_RISE_K,
@@ -337,3 +351,54 @@ def measure_board(design, layout, board_path: Path, module_slot_counts: tuple[in
         "supply_at": feed_text,
         "slot_branches": branches,
     }
+
+
+def _band_bottom_mm(board) -> float:
+    """v (mm) of the foot of the 12 V band: the lowest edge of the VIN zone on F.Cu."""
+    import pcbnew
+
+    return max(pcbnew.ToMM(z.GetBoundingBox().GetBottom()) for z in board.Zones()
+               if z.GetNetname() == "VIN" and z.IsOnLayer(pcbnew.F_Cu))
+
+
+def _feed_widths_mm(board, pads: list, net: str, band_v1_mm: float) -> list[float]:
+    """Widths (mm) of the `net` tracks that carry current between the band and `pads` (the pins
+    a slot's supply enters its eFuse by): the tracks reached from the pads, not walked past the
+    band's foot, with every branch that ends elsewhere (a divider's resistor, a bias pin) pruned."""
+    import pcbnew
+
+    def key(pt) -> tuple[int, int]:
+        return (round(pcbnew.ToMM(pt.x) * 1000), round(pcbnew.ToMM(pt.y) * 1000))
+
+    tracks = [t for t in board.GetTracks() if t.GetNetname() == net and t.Type() == pcbnew.PCB_TRACE_T]
+    edges = {i: (key(t.GetStart()), key(t.GetEnd()), t) for i, t in enumerate(tracks)}
+    adjacent: dict = {}
+    for i, (a, b, _) in edges.items():
+        adjacent.setdefault(a, []).append((b, i))
+        adjacent.setdefault(b, []).append((a, i))
+    start = {key(pt) for t in tracks for pt in (t.GetStart(), t.GetEnd()) if any(p.HitTest(pt) for p in pads)}
+    in_band = {n for n in adjacent if n[1] / 1000 <= band_v1_mm}
+    seen, stack, used = set(start), list(start), set()
+    while stack:
+        node = stack.pop()
+        if node in in_band:
+            continue
+        for other, i in adjacent[node]:
+            used.add(i)
+            if other not in seen:
+                seen.add(other)
+                stack.append(other)
+    terminals = start | (in_band & seen)
+    live = {i: edges[i] for i in used}
+    while True:  # prune dead ends
+        degree: dict = {}
+        for a, b, _ in live.values():
+            degree[a] = degree.get(a, 0) + 1
+            degree[b] = degree.get(b, 0) + 1
+        dead = [i for i, (a, b, _) in live.items()
+                if (degree[a] == 1 and a not in terminals) or (degree[b] == 1 and b not in terminals)]
+        if not dead:
+            break
+        for i in dead:
+            del live[i]
+    return [pcbnew.ToMM(t.GetWidth()) for _, _, t in live.values()]

@@ -59,9 +59,10 @@ def backplane_board(inp: StageInput) -> dict:
     facts["files"] = {"board": path.name, "project": path.with_suffix(".kicad_pro").name,
                       "rules": path.with_suffix(board_mod.RULES_SUFFIX).name, "plan": board_mod.PLAN_FILE}
     facts["plan"] = json.loads((inp.workdir / board_mod.PLAN_FILE).read_text())
+    feeds = {d["ref"]: tuple(d["in"]) for d in up.facts.get("pass_through", {}).get("backplane", [])}
     facts["copper"] = copper_mod.measure_board(
         inp.design, board_layout, path,
-        tuple(len(m.slot_indices) for m in layout.backplane_modules) if layout.is_split else ())
+        tuple(len(m.slot_indices) for m in layout.backplane_modules) if layout.is_split else (), feeds)
     facts["design_hash"] = board_mod.design_hash(inp.design)
     facts["fab"] = inp.design["pcb.fab"]
     facts["fab_rules"] = catalogue.fab(inp.design["pcb.fab"])

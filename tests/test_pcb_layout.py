@@ -112,6 +112,40 @@ def test_copper_catches_a_thin_power_band(built, tmp_path):
     assert "VIN" in result.parts
 
 
+def test_copper_measures_each_slots_feed_and_catches_a_thin_one(built, tmp_path):
+    """Every eFuse's feed from the band is measured (the divider and bias pins' thin tracks are
+    not on it); the feed of slot 3 drawn at signal width fails pcb.copper, naming its net."""
+    import pcbnew
+
+    feeds = {d["ref"]: tuple(d["in"]) for d in built.facts["pcb.netlist"]["pass_through"]["backplane"]}
+    measured = built.facts["pcb.board"]["copper"]["slot_branches"]
+    assert sorted(b["where"] for b in measured if b["net"] == "VIN") == \
+        sorted(f"feed from the band to {ref}" for ref in feeds)
+    assert all(b["narrowest_mm"] >= b["needed_mm"] for b in measured)
+    path = _copy_board(built, tmp_path)
+    board = pcbnew.LoadBoard(str(path))
+    efuse = board.FindFootprintByReference("U301")
+    band_v1 = max(pcbnew.ToMM(z.GetBoundingBox().GetBottom()) for z in board.Zones() if z.GetNetname() == "VIN")
+    u0 = pcbnew.ToMM(efuse.GetBoundingBox(False).GetLeft()) - 3
+    u1 = pcbnew.ToMM(efuse.GetBoundingBox(False).GetRight()) + 3
+    thinned = 0
+    for track in board.GetTracks():
+        if track.GetNetname() == "VIN" and track.Type() == pcbnew.PCB_TRACE_T \
+                and u0 <= pcbnew.ToMM(track.GetStart().x) <= u1 and pcbnew.ToMM(track.GetStart().y) > band_v1 - 1:
+            if pcbnew.ToMM(track.GetWidth()) >= 0.4:
+                track.SetWidth(pcbnew.FromMM(0.25))
+                thinned += 1
+    assert thinned
+    pcbnew.SaveBoard(str(path), board)
+    facts = dict(built.facts["pcb.board"])
+    facts["copper"] = copper_mod.measure_board(built.design, built.layout, path, (), feeds)
+    ctx = BuildContext(built.design, built.layout, facts={**built.facts, "pcb.board": facts},
+                       stage_dirs={**built.stage_dirs, "pcb.board": tmp_path})
+    result = run_check(_checks()["pcb.copper"], ctx)
+    assert result.status == FAIL, result.message
+    assert "feed from the band to U301" in result.message and "VIN" in result.parts
+
+
 def test_mounting_catches_a_moved_hole(built, tmp_path):
     import pcbnew
 
