@@ -104,7 +104,6 @@ CELL_MARGIN_MM = 0.5
 CELL_EDGE_MM = 0.1                # a cell's window inside its slot's pitch: copper keeps its own inset
 TEMPLATE_ATTEMPTS = 12           # routing orders tried for a slot cell before it is given up
 CELL_CHANNEL_MM = 1.3             # free along a cell's outer edges: tracks leave the outer pins there
-MIN_COLUMN_MM = 3.0               # narrowest free column worth packing parts into
 
 
 def assign_nets(board, spec: "BoardSpec", footprints: dict) -> dict:
@@ -230,13 +229,6 @@ def _pad_centroid_mm(fp) -> tuple[float, float]:
     us = [pcbnew.ToMM(p.GetPosition().x - origin.x) for p in pads]
     vs = [pcbnew.ToMM(p.GetPosition().y - origin.y) for p in pads]
     return (sum(us) / len(us), sum(vs) / len(vs))
-
-
-def _extent_u(fp, margin_mm: float) -> Interval:
-    """The footprint's extent along u (all its graphics and pads), widened by margin_mm each side."""
-    pcbnew = _pcbnew()
-    box = fp.GetBoundingBox(False)
-    return Interval(pcbnew.ToMM(box.GetLeft()) - margin_mm, pcbnew.ToMM(box.GetRight()) + margin_mm)
 
 
 def _add_rect(board, layer, u0: float, v0: float, u1: float, v1: float, width_mm: float) -> None:
@@ -1305,13 +1297,6 @@ def fill_zones(board_path: Path) -> None:
     board = pcbnew.LoadBoard(str(board_path))
     pcbnew.ZONE_FILLER(board).Fill(board.Zones())
     pcbnew.SaveBoard(str(board_path), board)
-
-
-def _box_centre_dv_mm(fp) -> float:
-    """v of the footprint's bounding-box centre relative to its origin (mm)."""
-    pcbnew = _pcbnew()
-    box = fp.GetBoundingBox(False)
-    return pcbnew.ToMM(box.GetCenter().y - fp.GetPosition().y)
 
 
 def read_board_facts(layout, board_path: Path) -> dict:

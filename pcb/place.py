@@ -1,4 +1,4 @@
-"""Placement helpers for the boards: rectangles, shelf packing, parts grouped for the board.
+"""Placement helpers for the boards: rectangles, first-fit packing and least-cost placement.
 
 Everything is in board millimetres (u right, v down; see `pcb.coords`). These functions know no
 KiCad: the board builders measure footprints and hand over plain boxes.
@@ -125,16 +125,3 @@ def _first_fit(box: Rect, region: Rect, placed: list[Rect], gap_mm: float, step_
             if not any(cand.overlaps(p) for p in placed):
                 return (round(u, 4), round(v, 4))
     return None
-
-
-def free_columns(span: Rect, blocked_u: list[tuple[float, float]], min_width_mm: float) -> list[Rect]:
-    """Vertical strips of `span` between the blocked u intervals, at least `min_width_mm` wide."""
-    out = []
-    cursor = span.u0
-    for lo, hi in sorted(blocked_u):
-        if lo - cursor >= min_width_mm:
-            out.append(Rect(cursor, span.v0, min(lo, span.u1), span.v1))
-        cursor = max(cursor, hi)
-    if span.u1 - cursor >= min_width_mm:
-        out.append(Rect(cursor, span.v0, span.u1, span.v1))
-    return out
