@@ -635,12 +635,9 @@ def _place(design, layout, board, spec: BoardSpec, footprints: dict, fab: dict, 
     pitch = layout.pitch_mm
     body_v1 = height_mm - edge - CELL_MARGIN_MM
     # keep-outs every cell must respect: the holes that may sit at either side of any slot
-    hole_vs = sorted({round(v, 4) for _, v in hole_uvs})
     s0_mid = coords.slot_connector_uv_mm(layout, first)[0]
-    cell_keepouts = [s0]
-    for side in (-0.5, 0.5):
-        mid_u = s0_mid + side * pitch
-        cell_keepouts += [place.Rect(mid_u - hole_r, v - hole_r, mid_u + hole_r, v + hole_r) for v in hole_vs]
+    cell_keepouts = [s0] + [place.Rect(u - hole_r, v - hole_r, u + hole_r, v + hole_r)
+                            for u, v in _flanking_holes_uv(layout)]
     cell_parts = sorted(by_slot.get(first.index, []), key=lambda p: (_natural(p.ref)))
     signature = [(p.footprint, p.value) for p in cell_parts]
     for slot in layout.slots[1:]:
@@ -717,6 +714,15 @@ def _place(design, layout, board, spec: BoardSpec, footprints: dict, fab: dict, 
             footprints[ref].SetPosition(point(u, v))
             footprints[ref].Reference().SetVisible(False)
     return plan
+
+
+def _flanking_holes_uv(layout) -> list[tuple[float, float]]:
+    """Board (u, v) mm of the holes that may flank any slot: at the first slot's two pitch
+    boundaries, at every height a backplane hole has. The slot cell is made for the first slot
+    and copied, so it keeps clear of all of them."""
+    s0_mid = coords.slot_connector_uv_mm(layout, layout.slots[0])[0]
+    hole_vs = sorted({round(coords.board_uv_mm(layout, x, z)[1], 4) for x, z in layout.backplane_holes_xz_mm})
+    return [(s0_mid + side * layout.pitch_mm, v) for side in (-0.5, 0.5) for v in hole_vs]
 
 
 def _place_cell(cell_parts: list[PartSpec], footprints: dict, columns: list[place.Rect], keepouts: list[place.Rect],
@@ -860,15 +866,12 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
     # the holes that may sit at either side of any slot keep the template's copper out, as in placement
     hole_r = layout.backplane_hole_d_mm / 2 + HOLE_CLEARANCE_MM
     # (a stand-in net while the template is routed: where no hole is, the copies may use the place)
-    s0_mid = coords.slot_connector_uv_mm(layout, layout.slots[0])[0]
     phantom = grid.net_id("__hole_of_some_slot")
     phantom_boxes = []
-    for v in sorted({round(coords.board_uv_mm(layout, x, z)[1], 4) for x, z in layout.backplane_holes_xz_mm}):
-        for side in (-0.5, 0.5):
-            u = s0_mid + side * layout.pitch_mm
-            if hole_r <= u <= width_mm - hole_r:
-                grid.mark_disc(phantom, (route.F_LAYER, route.B_LAYER), u, v, hole_r)
-                phantom_boxes.append((u - hole_r, v - hole_r, u + hole_r, v + hole_r))
+    for u, v in _flanking_holes_uv(layout):
+        if hole_r <= u <= width_mm - hole_r:
+            grid.mark_disc(phantom, (route.F_LAYER, route.B_LAYER), u, v, hole_r)
+            phantom_boxes.append((u - hole_r, v - hole_r, u + hole_r, v + hole_r))
 
     def rule_for(net: str, ref: str | None = None, pad=None) -> route.NetRule:
         """Slot power where a slot's current flows (its socket's supply and return pins, the
@@ -901,9 +904,13 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
         """Where a rail pad joins its rail: a surface-mount ground pad drops a via into the B.Cu
         ground pour within PLANE_REACH_MM; every other rail pad reaches the band."""
         if net == BAND_NET_B and not pad.IsOnLayer(pcbnew.B_Cu):
-            t = _pad_terminal(pad, every_strap)
-            return route.Terminal(t.u_mm, t.v_mm, PLANE_REACH_MM, PLANE_REACH_MM, (route.B_LAYER,))
+            return plane_drop(pad)
         return band_terminal(net, pad)
+
+    def plane_drop(pad) -> route.Terminal:
+        """B.Cu within PLANE_REACH_MM of a surface-mount pad: reached, the route drops a via there."""
+        t = _pad_terminal(pad, every_strap)
+        return route.Terminal(t.u_mm, t.v_mm, PLANE_REACH_MM, PLANE_REACH_MM, (route.B_LAYER,))
 
     def lane_terminal(net: str, pad) -> route.Terminal:
         """The stretch of a bus net's lane below a pad."""
@@ -915,7 +922,7 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
         """Route one pad to its rail, or to its lane (or the net's copper already there)."""
         target = lane_terminal(net, pad) if net in plan.lanes_v else rail_terminal(net, pad)
         return _route_net(grid, net, [_pad_terminal(pad, every_strap), target], rule_for(net, ref, pad),
-                               join_existing=True, window_mm=window)
+                          join_existing=True, window_mm=window)
 
     total = route.Routed()
     # 0. the bus lanes, edge to edge
@@ -974,9 +981,9 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
     inset = max(rules["slot_power"].track_mm / 2 + rules["slot_power"].clearance_mm,
                 edge + rules["signal"].via_diameter_mm / 2 - CELL_EDGE_MM)
     window = (cell.u0 + inset, band.v0, cell.u1 - inset, cell.v1) if cell else None
-    # in phases: the 12 V pads climb to the band on F.Cu while the cell is empty; surface-mount
-    # ground pads drop their vias right beside them; then the cell's own nets and its bus pads;
-    # last the socket's ground pins, which may take any way left to the band
+    # in phases (see `tasks`): the 12 V pads climb to the band while the cell is empty; the
+    # address straps and surface-mount ground pads drop their vias right beside them; then the
+    # cell's own nets, shortest first, and its bus pads; last the socket's ground pins
     def add(r: route.Routed) -> None:
         template.segments += r.segments
         template.vias += r.vias
@@ -1010,16 +1017,15 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
             # the strap drops a via beside its pin: in a slot whose strap is GND the via meets the
             # B.Cu plane, in one whose strap is +3V3 a B.Cu track goes on from it (step 3)
             ref, number = what
-            term = _pad_terminal(footprints[ref].FindPadByNumber(number), every_strap)
-            r = _route_net(grid, _strap_net(ref, number),
-                                [term, route.Terminal(term.u_mm, term.v_mm, PLANE_REACH_MM, PLANE_REACH_MM,
-                                                      (route.B_LAYER,))], rules["signal"], window_mm=window)
+            pad = footprints[ref].FindPadByNumber(number)
+            r = _route_net(grid, _strap_net(ref, number), [_pad_terminal(pad, every_strap), plane_drop(pad)],
+                           rules["signal"], window_mm=window)
             if not r.vias:
                 raise route.RouteError(f"address strap {ref} pad {number}: no via beside it")
             strap_vias[what] = (r.vias[-1].u_mm, r.vias[-1].v_mm)
             return r
         return _route_net(grid, what, [_pad_terminal(p, every_strap) for _, p in pads_of[what]], rule_for(what),
-                               window_mm=window)
+                          window_mm=window)
 
     # nets from the first slot's cell to the rest of the board (its I2C to the master jumpers) go
     # first, inside the first slot's stretch of board; the template routes around them
@@ -1073,7 +1079,7 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
                 continue
             pad = footprints[ref_map[slot.index].get(mine, mine)].FindPadByNumber(number)
             r = _route_net(grid, net, [route.Terminal(u + du, v, GRID_MM, GRID_MM, (route.B_LAYER,)),
-                                            lane_terminal(net, pad)], rules["signal"])
+                                       lane_terminal(net, pad)], rules["signal"])
             total.segments += r.segments
             total.vias += r.vias
     # 4. everything else, shortest first: rail and lane pads outside the cells, then the other nets
