@@ -120,8 +120,8 @@ def _power_terminals(b: Builder, design, plan: dict, chained: bool, vin, gnd) ->
     for ref, role in refs:
         j = b.part(conn["symbol_lib"], conn["symbol"], ref, f"{conn['key']} {design['power.input_voltage_v']:g}V {role}",
                    conn["footprint"], "power_in", conn["mpn"], conn["lcsc"])
-        vin += j[1]
-        gnd += j[2]
+        vin += j[conn["positive_pin"]]
+        gnd += j[conn["negative_pin"]]
 
 
 def _bus_header(b: Builder) -> None:

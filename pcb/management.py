@@ -57,8 +57,8 @@ def build(design, layout, plan: dict) -> Builder:
     for ref, net, role in ((SUPPLY_IN_REF, vin_raw, "supply in"), (BACKPLANE_POWER_REF, vin, "to backplane")):
         j = b.part(conn["symbol_lib"], conn["symbol"], ref, f"{conn['key']} {design['power.input_voltage_v']:g}V {role}",
                    conn["footprint"], "power_in", conn["mpn"], conn["lcsc"])
-        net += j[1]
-        gnd += j[2]
+        net += j[conn["positive_pin"]]
+        gnd += j[conn["negative_pin"]]
     tvs = plan["tvs"]
     d1 = b.part("Diode", tvs["symbol"], "D1", tvs["symbol"], "Diode_SMD:D_SMA", "power_in", tvs["mpn"], tvs["lcsc"])
     vin_raw += d1[1]

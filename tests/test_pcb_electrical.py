@@ -11,6 +11,7 @@ import dataclasses
 import pytest
 
 from pcb import backplane, electrical, pinout, values
+from rackplane import catalogue
 from rackplane.checks import FAIL, PASS, load_all, run_check
 from rackplane.context import BuildContext
 from tests.pcb_helpers import variant
@@ -213,3 +214,42 @@ def test_erc_catches_a_pinout_short_on_the_full_backplane(tmp_path):
     bad = pinout.SLOT_PINOUT + (dataclasses.replace(supply, number=gnd_pin.number),)
     facts = electrical.write_boards(design, layout, tmp_path, slot_pinout=bad)
     assert facts["erc"]["backplane"]["errors"] >= 1
+
+
+def test_input_connectors_put_12v_on_the_pin_their_footprint_marks_plus():
+    """A polarised input connector's `positive_pin` is the pad its footprint's silkscreen marks
+    '+' (nearest the mark), so a standard cable lands 12 V on the 12 V net; a connector without
+    marks (a screw terminal) is free to choose."""
+    import math
+
+    import pcbnew
+
+    from pcb import board as board_mod
+
+    checked = 0
+    for conn in catalogue.load("parts")["input_connectors"]:
+        fp = board_mod._load_footprint(conn["footprint"])
+        marks = {t.GetText(): t.GetPosition() for t in fp.GraphicalItems()
+                 if isinstance(t, pcbnew.PCB_TEXT) and t.GetText() in ("+", "-")}
+        if not marks:
+            continue
+        pads = {p.GetNumber(): p.GetPosition() for p in fp.Pads() if p.GetNumber() in ("1", "2")}
+        for mark, pin in (("+", conn["positive_pin"]), ("-", conn["negative_pin"])):
+            nearest = min(pads, key=lambda n: math.dist((pads[n].x, pads[n].y), (marks[mark].x, marks[mark].y)))
+            assert nearest == str(pin), (conn["key"], mark, nearest)
+        checked += 1
+    assert checked >= 2   # the XT60 and the XT90
+
+
+def test_boards_wire_12v_to_the_connectors_positive_pin(tmp_path):
+    """The backplane's input and the management board's two power connectors carry VIN (or the
+    raw supply) on the catalogue's positive pin and ground on the negative one."""
+    design, layout = variant(slots__count=10)
+    facts = electrical.write_boards(design, layout, tmp_path)
+    conn = electrical.plan(design, layout)["input_connector"]
+    parts = {p["ref"]: p for p in facts["backplane_parts"] + facts["management_parts"]
+             if p["ref"] in ("J100", "J1", "J2") and p["footprint"] == conn["footprint"]}
+    assert set(parts) == {"J100", "J1", "J2"}
+    for ref, part in parts.items():
+        assert part["pins"][str(conn["positive_pin"])] in ("VIN", "VIN_RAW"), ref
+        assert part["pins"][str(conn["negative_pin"])] == "GND", ref
