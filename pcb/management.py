@@ -7,7 +7,7 @@ split backplane, the link nearest the middle of the chain); J3 carries +3V3 and 
 to the backplane's bus header J90 (every module's J90 on a split backplane, by one cable). The host reaches the bus at J4, or
 slot 1's Pi masters it through the backplane's solder jumpers JP1 and JP2.
 
-Groups: ``power_in`` (J1, J2, D1, the ideal diode U1 / Q1, bulk capacitors, the 3.3 V buck U2),
+Groups: ``power_in`` (J1, J2, D1, the ideal diode U1 with its FETs Q1.. in parallel, bulk capacitors, the 3.3 V buck U2),
 ``mgmt`` (pull-ups, headers, fan controllers U20.., fan headers J201.., sensor U30).
 
 Values come from `pcb.values` (passed in as `plan`), parts from parts.toml.
@@ -18,15 +18,34 @@ from __future__ import annotations
 import math
 
 from pcb import backplane as backplane_mod
-from pcb import values
+from pcb import copper, values
 from pcb.parts import Builder, inductor_code
 from rackplane import catalogue
 
 SUPPLY_IN_REF, BACKPLANE_POWER_REF, BACKPLANE_BUS_REF, HOST_HEADER_REF = "J1", "J2", "J3", "J4"
 
 
+def power_fet_count(design, current_a: float) -> int:
+    """Ideal-diode FETs in parallel for the rack's `current_a` (A): as many as it takes for their
+    source lands together to offer the pour IPC-2221's width for the current on an outer layer at
+    the allowed rise (parts.toml `power_fet_land_width_mm` each; `pcb.management_copper` measures
+    the result)."""
+    fab = catalogue.fab(design["pcb.fab"])
+    width = copper.ipc2221_width_mm(current_a, copper.ALLOWED_RISE_K, fab["copper_oz"], external=True)
+    return max(1, math.ceil(width / catalogue.load("parts")["passives"]["power_fet_land_width_mm"]))
+
+
+def fet_refs(count: int) -> tuple[str, ...]:
+    return tuple(f"Q{k}" for k in range(1, count + 1))
+
+
 def fan_controller_count(fan_count: int) -> int:
     return math.ceil(fan_count / catalogue.load("parts")["fan_controller"]["fans_per_device"])
+
+
+def decoupling_ref(ic_ref: str) -> str:
+    """The 100 nF supply capacitor of a logic IC: C<n> beside U<n> (the board places it there)."""
+    return "C" + ic_ref[1:]
 
 
 def fan_header_ref(fan_index: int) -> str:
@@ -63,8 +82,8 @@ def build(design, layout, plan: dict) -> Builder:
     d1 = b.part("Diode", tvs["symbol"], "D1", tvs["symbol"], "Diode_SMD:D_SMA", "power_in", tvs["mpn"], tvs["lcsc"])
     vin_raw += d1[1]
     gnd += d1[2]
-    b.ideal_diode("U1", "Q1", "C1", "RP", "power_in", pas["power_fet_symbol"], pas["power_fet_footprint"],
-                  pas["power_fet_mpn"], vin_raw, vin, gnd)
+    b.ideal_diode("U1", fet_refs(power_fet_count(design, plan["budget"]["total_current_a"])), "C1", "RP", "power_in",
+                  pas["power_fet_symbol"], pas["power_fet_footprint"], pas["power_fet_mpn"], vin_raw, vin, gnd)
     bulk = b.part("Device", "C_Polarized", "C2", f"{pas['electrolytic_uf']:g}uF 35V", pas["electrolytic_footprint"],
                   "power_in", pas["electrolytic_mpn"])
     vin += bulk[1]
@@ -120,7 +139,7 @@ def build(design, layout, plan: dict) -> Builder:
             b.resistor(f"R{30 + k}", r_sel, "mgmt", b.connect(f"FANC{k + 1}_ADDR", u["ADDR_SEL"]), gnd)
         else:
             gnd += u["ADDR_SEL"]
-        b.capacitor(f"C{20 + k}", 100e-9, "mgmt", v33, gnd)
+        b.capacitor(decoupling_ref(f"U{20 + k}"), 100e-9, "mgmt", v33, gnd)
         for c in range(1, fc["fans_per_device"] + 1):
             fan_index = k * fc["fans_per_device"] + c
             if fan_index <= len(fans):
@@ -146,6 +165,6 @@ def build(design, layout, plan: dict) -> Builder:
     b.wire(u30, {sda: "SDA", scl: "SCL", v33: "V+"})
     gnd += u30["GND"], u30["A0"], u30["A1"], u30["A2"]
     alert_n += u30["ALERT"]
-    b.capacitor("C30", 100e-9, "mgmt", v33, gnd)
+    b.capacitor(decoupling_ref("U30"), 100e-9, "mgmt", v33, gnd)
     return b
 

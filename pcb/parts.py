@@ -114,22 +114,29 @@ class Builder:
         b += p[2]
         return p
 
-    def ideal_diode(self, controller_ref: str, fet_ref: str, cap_ref: str, prefix: str, group: str,
-                    fet_symbol: str, fet_footprint: str, fet_mpn: str, anode, cathode, gnd):
-        """An LM74700-Q1 ideal-diode controller driving an N-FET from `anode` to `cathode`, with its
-        100 nF charge-pump capacitor (LM74700-Q1 datasheet, typical application). Nets it adds are
-        named `<prefix>_GATE` and `<prefix>_VCAP`; returns (controller, fet)."""
+    def ideal_diode(self, controller_ref: str, fet_refs: str | tuple[str, ...], cap_ref: str, prefix: str,
+                    group: str, fet_symbol: str, fet_footprint: str, fet_mpn: str, anode, cathode, gnd):
+        """An LM74700-Q1 ideal-diode controller driving N-FETs in parallel (one per reference in
+        `fet_refs`) from `anode` to `cathode`, with its 100 nF charge-pump capacitor (LM74700-Q1
+        datasheet, typical application). Nets it adds are named `<prefix>_GATE` and
+        `<prefix>_VCAP`; returns (controller, [fets])."""
         pas = _passives()
         u = self.part("Power_Management", "LM74700", controller_ref, "LM74700-Q1", "Package_TO_SOT_SMD:SOT-23-6",
                       group, pas["ideal_diode_controller_mpn"], pas["ideal_diode_controller_lcsc"])
-        q = self.part("Transistor_FET", fet_symbol, fet_ref, fet_symbol, fet_footprint, group, fet_mpn)
-        anode += u["ANODE"], u["EN"], q["S"]
-        cathode += u["CATHODE"], q["D"]
-        self.connect(f"{prefix}_GATE", u["GATE"], q["G"])
+        anode += u["ANODE"], u["EN"]
+        cathode += u["CATHODE"]
+        gate = self.connect(f"{prefix}_GATE", u["GATE"])
+        fets = []
+        for ref in (fet_refs,) if isinstance(fet_refs, str) else fet_refs:
+            q = self.part("Transistor_FET", fet_symbol, ref, fet_symbol, fet_footprint, group, fet_mpn)
+            anode += q["S"]
+            cathode += q["D"]
+            gate += q["G"]
+            self.through(ref, ("1", "2", "3"), ("5",))
+            fets.append(q)
         gnd += u["GND"]
         self.capacitor(cap_ref, 100e-9, group, self.connect(f"{prefix}_VCAP", u["VCAP"]), anode)
-        self.through(fet_ref, ("1", "2", "3"), ("5",))
-        return u, q
+        return u, fets
 
     def through(self, ref: str, pins_in: tuple[str, ...], pins_out: tuple[str, ...]) -> None:
         """Declare that power passes through part `ref` from `pins_in` to `pins_out` (pin numbers):
