@@ -31,8 +31,9 @@ can only come out lower and its resistance higher, at a quarter of the cells.
   them, times the pitch, is the narrowest section the current must pass. With 4-neighbour flow a
   separating set may be diagonal, counted at 1/sqrt(2) of its length: exact across the grid axes
   (the pours are rectangles), never an overestimate. Copper within LAND_REACH_MM of a terminal's
-  pads, counted in grid steps along the copper, counts as the terminal (flow through it is not
-  limited): where a pour meets a small pin
+  pads (within half the land's smaller size around a through-hole pin, when that is more:
+  `land_reach_mm`), counted in grid steps along the copper, counts as the terminal (flow through
+  it is not limited): where a pour meets a small pin
   (U1's SW and VIN leads are 0.6 mm wide) the constriction is the part's land, sized by its maker
   for the part's rated current, and a neck that short sits at the land's temperature; IPC-2221's
   chart is for conductors. The ground return is measured on B.Cu alone (the whole-board plane):
@@ -230,6 +231,16 @@ def resistance_squares(img: np.ndarray, source: np.ndarray, sink: np.ndarray) ->
     return 1.0 / current if current > 0 else None
 
 
+def land_reach_mm(pads) -> float:
+    """How far (mm) copper around a terminal's pads counts as the terminal: LAND_REACH_MM, or
+    for a through-hole pin half its land's smaller size, when larger (the pin carries the current
+    into the copper all round and sinks its heat)."""
+    import pcbnew
+
+    tht = [min(pcbnew.ToMM(p.GetSize().x), pcbnew.ToMM(p.GetSize().y)) / 2 for p in pads if p.HasHole()]
+    return max([LAND_REACH_MM, *tht])
+
+
 def measure_path(board, path: PowerPath, current_a: float, copper_oz: float, temperature_c: float) -> dict:
     """One path's figures (see the module docstring): narrowest_mm (and where, board mm),
     needed_mm (IPC-2221, outer layer, ALLOWED_RISE_K), resistance_mohm at `temperature_c` and
@@ -260,10 +271,13 @@ def measure_path(board, path: PowerPath, current_a: float, copper_oz: float, tem
     img = copper._rasterise_net(board, path.net, layer, u0, v0, nx, ny) | _pad_mask(all_pads, layer, u0, v0, nx, ny)
     img, src, snk = (_coarsen(m, path.raster_factor) for m in (img, src, snk))
     g *= path.raster_factor
-    reach = max(int(LAND_REACH_MM / g), 0)
     cross = ndimage.generate_binary_structure(2, 1)
-    src_land = ndimage.binary_dilation(src & img, cross, iterations=reach, mask=img) if reach else src & img
-    snk_land = ndimage.binary_dilation(snk & img, cross, iterations=reach, mask=img) if reach else snk & img
+
+    def land(mask, pads):
+        reach = max(int(land_reach_mm(pads) / g), 0)
+        return ndimage.binary_dilation(mask & img, cross, iterations=reach, mask=img) if reach else mask & img
+
+    src_land, snk_land = land(src, src_pads), land(snk, snk_pads)
     overlap = src_land & snk_land
     cells, cut = min_cut_cells(img, src_land & ~overlap, snk_land & ~overlap)
     squares = resistance_squares(img, src & img, snk & img)
