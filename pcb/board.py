@@ -851,9 +851,6 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
     edge = fab["min_copper_edge_clearance_mm"]
     grid.block_outside(edge, edge, width_mm - edge, height_mm - edge)
     band = plan.band
-    for net, layer in ((BAND_NET_F, route.F_LAYER), (BAND_NET_B, route.B_LAYER)):
-        if net in spec.nets:
-            grid.mark_box(grid.net_id(net), (layer,), band.u0, band.v0, band.u1, band.v1, grow_mm=0.0)
     pads_of: dict[str, list] = {}
     for ref in sorted(footprints, key=_natural):
         for pad in footprints[ref].Pads():
@@ -862,6 +859,13 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
             _mark_pad(grid, pad, grid.net_id(key), via_keepout_mm(fab, rules["signal"]))
             if net:
                 pads_of.setdefault(net, []).append((ref, pad))
+
+    def mark_band():
+        """The band's pours, after the pads (a pad of the other rail in the band, the input's
+        ground pin, keeps its net on the grid) and the template's stand-ins."""
+        for net, layer in ((BAND_NET_F, route.F_LAYER), (BAND_NET_B, route.B_LAYER)):
+            if net in spec.nets:
+                grid.mark_box(grid.net_id(net), (layer,), band.u0, band.v0, band.u1, band.v1, grow_mm=0.0)
     first = layout.slots[0].index
     # the holes that may sit at either side of any slot keep the template's copper out, as in placement
     hole_r = layout.backplane_hole_d_mm / 2 + HOLE_CLEARANCE_MM
@@ -872,6 +876,21 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
         if hole_r <= u <= width_mm - hole_r:
             grid.mark_disc(phantom, (route.F_LAYER, route.B_LAYER), u, v, hole_r)
             phantom_boxes.append((u - hole_r, v - hole_r, u + hole_r, v + hole_r))
+    # so do a rear terminal's pins of the other rail (its ground pin in the band), wherever they
+    # fall relative to any slot: a copy of the cell must not end its band tracks in one
+    slot_us = [coords.slot_connector_uv_mm(layout, s)[0] for s in layout.slots]
+    for ref in TERMINAL_TARGETS:
+        for pad in (footprints[ref].Pads() if ref in footprints else ()):
+            if not pad.GetNetname() or pad.GetNetname() == BAND_NET_F:
+                continue
+            bb = pad.GetBoundingBox()
+            u0, v0, u1, v1 = (pcbnew.ToMM(c) for c in (bb.GetLeft(), bb.GetTop(), bb.GetRight(), bb.GetBottom()))
+            for us in slot_us:
+                du = slot_us[0] - us
+                if abs((u0 + u1) / 2 - us) <= layout.pitch_mm and 0.0 <= u0 + du and u1 + du <= width_mm:
+                    grid.mark_box(phantom, (route.F_LAYER,), u0 + du, v0, u1 + du, v1)
+                    phantom_boxes.append((u0 + du, v0, u1 + du, v1))
+    mark_band()
 
     def rule_for(net: str, ref: str | None = None, pad=None) -> route.NetRule:
         """Slot power where a slot's current flows (its socket's supply and return pins, the
@@ -1056,6 +1075,7 @@ def _route(layout, board, spec: BoardSpec, footprints: dict, part_by_ref: dict, 
         grid.relabel_box(stand_in, real, (route.F_LAYER, route.B_LAYER), *box)
     for box in phantom_boxes:
         grid.relabel_box(phantom, 0, (route.F_LAYER, route.B_LAYER), *box)
+    mark_band()
     # 2. the copies: same copper, shifted by the slot pitch, on the slot's own nets (slot 1's
     # own copy takes its strap nets)
     s0_u = pcbnew.ToMM(footprints[netlist_mod.slot_ref(first)].GetPosition().x)
