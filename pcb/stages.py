@@ -143,17 +143,71 @@ def carrier_fab(inp: StageInput) -> dict:
     return facts
 
 
+@stage("pcb.management_board", title="management board (pcbnew): power band, placement, routing, ground pours",
+       needs=("pcb.netlist",), out_subdir="pcb", design_keys=PCB_DESIGN_KEYS)
+def management_board(inp: StageInput) -> dict:
+    """Facts: the management board's files, its plan (size, power band wanted and drawn, pours,
+    holes, current, segment and via counts), what was read back from the saved board (size,
+    holes, connectors, zones) and `copper`: its power paths measured on the saved board
+    (`pcb.management_copper.measure_management`)."""
+    from pcb import management_board as mb
+    from pcb import management_copper
+
+    up = inp.upstream["pcb.netlist"]
+    budget = electrical.power_budget(inp.design, inp.layout)
+    path = mb.build_management(inp.design, inp.layout, up.path(up.facts["board_files"]["management_netlist"]),
+                               inp.workdir, budget, part_facts=up.facts.get("management_parts"))
+    facts = mb.read_management_facts(path)
+    facts["files"] = {"board": path.name, "project": path.with_suffix(".kicad_pro").name,
+                      "rules": path.with_suffix(board_mod.RULES_SUFFIX).name, "plan": mb.PLAN_FILE}
+    facts["plan"] = json.loads((inp.workdir / mb.PLAN_FILE).read_text())
+    facts["copper"] = management_copper.measure_management(inp.design, path, mb.rack_current_a(budget))
+    facts["design_hash"] = board_mod.design_hash(inp.design)
+    return facts
+
+
+MANAGEMENT_DRC_REPORT = "management_drc.json"
+MANAGEMENT_GERBER_ZIP = "management_gerbers.zip"
+
+
+@stage("pcb.management_drc", title="management board DRC (kicad-cli)", needs=("pcb.management_board",),
+       out_subdir="pcb", design_keys=PCB_DESIGN_KEYS)
+def management_drc(inp: StageInput) -> dict:
+    """Facts: kicad-cli's DRC counts on the management board (as pcb.drc's) and the report's name."""
+    up = inp.upstream["pcb.management_board"]
+    summary = drc_mod.run_drc(up.path(up.facts["files"]["board"]), inp.workdir / MANAGEMENT_DRC_REPORT)
+    summary["report"] = MANAGEMENT_DRC_REPORT
+    return summary
+
+
+@stage("pcb.management_fab", title="management board Gerbers (KiKit), drill, placement, BOM and renders",
+       needs=("pcb.management_board",), out_subdir="pcb", design_keys=PCB_DESIGN_KEYS, for_checks=False)
+def management_fab(inp: StageInput) -> dict:
+    """Facts: the management board's Gerber zip (name, size, contents), the other outputs' names
+    and its STEP model (the frame does not place it: the mechanical assembly does not wait for it)."""
+    up = inp.upstream["pcb.management_board"]
+    preset = catalogue.fab(inp.design["pcb.fab"])["kikit_preset"]
+    board_path = up.path(up.facts["files"]["board"])
+    facts = fab_mod.export_fab(board_path, inp.workdir, preset, zip_name=MANAGEMENT_GERBER_ZIP)
+    facts["kikit_preset"] = preset
+    facts["outputs"] = fab_mod.export_outputs(board_path, inp.workdir)
+    facts["outputs"]["step"] = fab_mod.export_step(board_path, inp.workdir / MANAGEMENT_STEP_FILE).name
+    return facts
+
+
 STEP_STAGE = "pcb.step"
 BOARD_STEP_FILES = {"backplane": "backplane.step", "carrier": "carrier.step"}
+BOARD_STAGES = {"backplane": "pcb.board", "carrier": "pcb.carrier_board"}
+MANAGEMENT_STEP_FILE = "management.step"
 
 
 @stage(STEP_STAGE, title="board STEP models (kicad-cli) for the mechanical assembly",
-       needs=("pcb.board", "pcb.carrier_board"), out_subdir="pcb", design_keys=PCB_DESIGN_KEYS)
+       needs=tuple(BOARD_STAGES.values()), out_subdir="pcb", design_keys=PCB_DESIGN_KEYS)
 def board_steps(inp: StageInput) -> dict:
     """Facts: per board, the STEP file's name and its thickness (mm) as kicad-cli modelled it,
     in board coordinates (`pcb.fab.export_step`); `mech.assembly` places them in the rack."""
     out = {}
-    for board, stage_name in (("backplane", "pcb.board"), ("carrier", "pcb.carrier_board")):
+    for board, stage_name in BOARD_STAGES.items():
         up = inp.upstream[stage_name]
         path = fab_mod.export_step(up.path(up.facts["files"]["board"]), inp.workdir / BOARD_STEP_FILES[board])
         out[board] = {"step": path.name, "board_size_mm": up.facts["board_size_mm"]}

@@ -53,3 +53,13 @@ def write_design(tmp_path):
         path.write_text(text)
         return path
     return write
+
+
+@pytest.fixture(scope="session")
+def management_default(tmp_path_factory):
+    """The default design's netlist and management board stages, built once per session."""
+    from tests.pcb_helpers import MANAGEMENT_STAGES, run_stages, variant
+
+    design, layout = variant()
+    return run_stages(design, layout, tmp_path_factory.mktemp("management_default"),
+                      ("pcb.netlist", *MANAGEMENT_STAGES))

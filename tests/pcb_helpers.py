@@ -30,3 +30,27 @@ def run_stages(design, layout, root: Path, names: tuple[str, ...]) -> BuildConte
                                                upstream=upstream))
         ctx.stage_dirs[name] = workdir
     return ctx
+
+
+MANAGEMENT_STAGES = ("pcb.management_board", "pcb.management_drc")
+
+
+def with_management(ctx: BuildContext, management: BuildContext) -> BuildContext:
+    """`ctx` with the management board's stages taken from `management` (a build of the default
+    design): pcb.drc and pcb.copper cover that board too, and the tests of the backplane and the
+    carrier share one build of it, as they share one carrier across slot counts."""
+    for name in MANAGEMENT_STAGES:
+        ctx.facts[name] = management.facts[name]
+        ctx.stage_dirs[name] = management.stage_dirs[name]
+    return ctx
+
+
+def gerbers_without_dates(zip_path) -> dict[str, list[bytes]]:
+    """Every file of a Gerber zip, minus the lines that carry the export time."""
+    import re
+    import zipfile
+
+    stamp = re.compile(rb"CreationDate|\bdate\b|Created on", re.IGNORECASE)
+    with zipfile.ZipFile(zip_path) as zf:
+        return {name: [line for line in zf.read(name).splitlines() if not stamp.search(line)]
+                for name in sorted(zf.namelist()) if not name.endswith("/")}

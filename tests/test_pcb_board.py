@@ -13,7 +13,7 @@ from pcb.drc import run_drc
 from rackplane.checks import FAIL, PASS, load_all, run_check
 from rackplane.context import BuildContext
 from rackplane.stages import STAGES, StageInput, Upstream
-from tests.pcb_helpers import run_stages, variant
+from tests.pcb_helpers import gerbers_without_dates, run_stages, variant, with_management
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +23,7 @@ CARRIER_STAGES = ("pcb.netlist", "pcb.carrier_board", "pcb.carrier_drc")
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory):
+def builds(tmp_path_factory, management_default):
     """One build of the PCB stages per slot count, shared by every test here."""
     out = {}
     for count in SLOT_COUNTS:
@@ -35,6 +35,7 @@ def builds(tmp_path_factory):
         for name in CARRIER_STAGES[1:]:
             ctx.facts[name] = carrier.facts[name]
             ctx.stage_dirs[name] = carrier.stage_dirs[name]
+        with_management(ctx, management_default)
     return out
 
 
@@ -122,7 +123,8 @@ def _broken_copy(ctx, tmp_path, edit) -> BuildContext:
     pcbnew.SaveBoard(str(path), board)
     board_mod.fill_zones(path)
     facts = run_drc(path, tmp_path / "drc.json")
-    return BuildContext(ctx.design, ctx.layout, facts={"pcb.drc": facts, "pcb.carrier_drc": ctx.facts["pcb.carrier_drc"]},
+    return BuildContext(ctx.design, ctx.layout, facts={"pcb.drc": facts, "pcb.carrier_drc": ctx.facts["pcb.carrier_drc"],
+                                                       "pcb.management_drc": ctx.facts["pcb.management_drc"]},
                         stage_dirs={"pcb.drc": tmp_path})
 
 
@@ -196,25 +198,14 @@ def test_board_steps_sit_on_the_layout_boxes(builds, tmp_path):
         assert len(placed.Faces()) > 6, board
 
 
-def _gerbers_without_dates(zip_path) -> dict[str, list[bytes]]:
-    """Every file of a Gerber zip, minus the lines that carry the export time."""
-    import re
-    import zipfile
-
-    stamp = re.compile(rb"CreationDate|\bdate\b|Created on", re.IGNORECASE)
-    with zipfile.ZipFile(zip_path) as zf:
-        return {name: [line for line in zf.read(name).splitlines() if not stamp.search(line)]
-                for name in sorted(zf.namelist()) if not name.endswith("/")}
-
-
 def test_gerbers_are_identical_across_runs_apart_from_dates(builds, tmp_path):
     ctx = builds[4]
     spec = STAGES["pcb.fab"]
     ups = {"pcb.board": Upstream(ctx.facts["pcb.board"], ctx.stage_dirs["pcb.board"])}
     a = spec.func(StageInput(ctx.design, ctx.layout, tmp_path / "a", ups))
     b = spec.func(StageInput(ctx.design, ctx.layout, tmp_path / "b", ups))
-    first = _gerbers_without_dates(tmp_path / "a" / a["gerber_zip"])
-    again = _gerbers_without_dates(tmp_path / "b" / b["gerber_zip"])
+    first = gerbers_without_dates(tmp_path / "a" / a["gerber_zip"])
+    again = gerbers_without_dates(tmp_path / "b" / b["gerber_zip"])
     assert set(first) == set(again) and any(name.endswith(".gtl") for name in first)
     for name in first:
         assert first[name] == again[name], name

@@ -20,7 +20,7 @@ from rackplane import catalogue
 from rackplane.checks import ERROR, FAIL, PASS, load_all, run_check
 from rackplane.context import BuildContext
 from rackplane.stages import STAGES, StageInput, Upstream
-from tests.pcb_helpers import run_stages, variant
+from tests.pcb_helpers import run_stages, variant, with_management
 
 pytestmark = pytest.mark.slow
 
@@ -29,11 +29,12 @@ MODELS = ("pi4b", "pi5")
 
 
 @pytest.fixture(scope="module")
-def carriers(tmp_path_factory):
+def carriers(tmp_path_factory, management_default):
     out = {}
     for model in MODELS:
         design, layout = variant(node__model=model)
-        out[model] = run_stages(design, layout, tmp_path_factory.mktemp(f"carrier_{model}"), STAGES_RUN)
+        out[model] = with_management(run_stages(design, layout, tmp_path_factory.mktemp(f"carrier_{model}"),
+                                                STAGES_RUN), management_default)
     return out
 
 
@@ -69,6 +70,7 @@ def test_pcb_drc_check_covers_both_boards(carriers, tmp_path):
     clean_back = {"violations": 0, "unconnected": 0}
     ok = BuildContext(ctx.design, ctx.layout, facts={"pcb.drc": clean_back, **ctx.facts})
     ok.facts["pcb.drc"] = clean_back
+    ok.facts["pcb.management_drc"] = clean_back
     assert run_check(load_all()["pcb.drc"], ok).status == PASS
     import pcbnew
 
@@ -81,7 +83,8 @@ def test_pcb_drc_check_covers_both_boards(carriers, tmp_path):
     pcbnew.SaveBoard(str(path), board)
     board_mod.fill_zones(path)
     broken = BuildContext(ctx.design, ctx.layout,
-                          facts={"pcb.drc": clean_back, "pcb.carrier_drc": run_drc(path, tmp_path / "d.json")})
+                          facts={"pcb.drc": clean_back, "pcb.management_drc": clean_back,
+                                 "pcb.carrier_drc": run_drc(path, tmp_path / "d.json")})
     result = run_check(load_all()["pcb.drc"], broken)
     assert result.status == FAIL
     assert "carrier" in result.message

@@ -12,14 +12,15 @@ from pcb import copper as copper_mod
 from pcb import netlist
 from rackplane.checks import FAIL, PASS, load_all, run_check
 from rackplane.context import BuildContext
-from tests.pcb_helpers import run_stages, variant
+from tests.pcb_helpers import run_stages, variant, with_management
 
 pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(tmp_path_factory, management_default):
     design, layout = variant(slots__count=4)
-    return run_stages(design, layout, tmp_path_factory.mktemp("pcb4"), ("pcb.netlist", "pcb.board", "pcb.carrier_board"))
+    return with_management(run_stages(design, layout, tmp_path_factory.mktemp("pcb4"),
+                                      ("pcb.netlist", "pcb.board", "pcb.carrier_board")), management_default)
 
 
 def test_slot_cells_are_identical(built):

@@ -10,7 +10,7 @@ from pcb import copper as copper_mod
 from pcb import backplane, netlist
 from rackplane.checks import FAIL, PASS, load_all, run_check
 from rackplane.context import BuildContext
-from tests.pcb_helpers import run_stages, variant
+from tests.pcb_helpers import run_stages, variant, with_management
 
 pytestmark = pytest.mark.slow
 
@@ -18,10 +18,10 @@ STAGES = ("pcb.netlist", "pcb.board", "pcb.drc", "pcb.carrier_board", "pcb.carri
 
 
 @pytest.fixture(scope="module")
-def split(tmp_path_factory):
+def split(tmp_path_factory, management_default):
     design, layout = variant(slots__count=10, pcb__max_board_length_mm=150.0)
     assert layout.is_split
-    return run_stages(design, layout, tmp_path_factory.mktemp("modules"), STAGES)
+    return with_management(run_stages(design, layout, tmp_path_factory.mktemp("modules"), STAGES), management_default)
 
 
 def test_module_board_is_drc_clean_and_carries_its_links(split):
