@@ -12,7 +12,9 @@ the carrier's (`pcb.carrier_copper.measure_path`): the narrowest cross-section b
 between the terminals' pads (copper within LAND_REACH_MM of a pad counts as the pad), IPC-2221's
 width for the current on an outer layer at the allowed rise, and the copper's resistance and drop.
 The ground return is measured on B.Cu alone (the plane under the whole board; F.Cu's ground pour
-only adds copper), on a grid twice as coarse. The drop across the board is the three paths' sum;
+only adds copper). Every path is measured on a grid twice as coarse as the carrier's (a coarse cell
+is copper only when all its fine cells are: the widths can only come out lower): the band is many
+millimetres wide. The drop across the board is the three paths' sum;
 The FETs' channels and the connectors' contacts are not copper and are not counted.
 """
 
@@ -30,9 +32,10 @@ RACK = "rack"
 def power_paths(fets: tuple[str, ...]) -> tuple[carrier_copper.PowerPath, ...]:
     """The board's power paths, with the ideal-diode FETs `fets` (in parallel) in the middle."""
     return (
-        carrier_copper.PowerPath("management supply-in width", "VIN_RAW", "F.Cu", (mgmt.SUPPLY_IN_REF,), fets, RACK),
+        carrier_copper.PowerPath("management supply-in width", "VIN_RAW", "F.Cu", (mgmt.SUPPLY_IN_REF,), fets, RACK,
+                                 raster_factor=2),
         carrier_copper.PowerPath("management to-backplane width", "VIN", "F.Cu", fets, (mgmt.BACKPLANE_POWER_REF,),
-                                 RACK),
+                                 RACK, raster_factor=2),
         carrier_copper.PowerPath("management GND return width", "GND", "B.Cu", (mgmt.BACKPLANE_POWER_REF,),
                                  (mgmt.SUPPLY_IN_REF,), RACK, raster_factor=2),
     )
