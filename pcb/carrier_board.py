@@ -460,19 +460,12 @@ def _route(layout, board, footprints: dict, holes: list, rules: dict, fab: dict,
     # 3. pads of the power nets outside their pour: a thin track from each into the pour, ending on
     #    any of its rectangles or on an earlier such track
     for net, rects in pours.items():
-        inner = [r.grown(-POUR_TARGET_INSET_MM) for r in rects]
-        anchors = grid.anchors.setdefault(net, set())
-        for r in inner:
-            iy0, ix0 = grid.cell(r.u0, r.v0)
-            iy1, ix1 = grid.cell(r.u1, r.v1)
-            anchors.update((route.F_LAYER, iy, ix) for iy in range(iy0, iy1 + 1) for ix in range(ix0, ix1 + 1))
+        inner = route.pour_targets(grid, net, rects, POUR_TARGET_INSET_MM)
         for ref, pad in pads_of.get(net, []):
             u, v = pcbnew.ToMM(pad.GetPosition().x), pcbnew.ToMM(pad.GetPosition().y)
             if any(_rect_distance_mm(r, u, v) == 0.0 for r in rects):
                 continue
-            near = min(inner, key=lambda r: (_rect_distance_mm(r, u, v), r.u0, r.v0))
-            terms = [bm._pad_terminal(pad),
-                     route.Terminal(*near.centre, near.width_mm / 2, near.height_mm / 2, (route.F_LAYER,))]
+            terms = [bm._pad_terminal(pad), route.nearest_pour_terminal(inner, u, v)]
             for w in (STUB_TRACK_MM, sig.track_mm):
                 try:
                     r = route.route_net(grid, net, terms, route.NetRule(w, sig.clearance_mm, sig.via_diameter_mm,

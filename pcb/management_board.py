@@ -749,19 +749,12 @@ def _route_once(footprints: dict, holes: list, rules: dict, fab: dict, pours: di
             terms = [term(r, p) for r, p in pads_of[net] if not r.startswith("Q")] + [spine_end]
         tasks[net] = (net, terms, rules["mgmt_power"].track_mm if net == "+3V3" else sig.track_mm, False)
     for net, rects in pours.items():
-        inner = [r.grown(-POUR_TARGET_INSET_MM) for r in rects]
-        anchors = grid.anchors.setdefault(net, set())
-        for r in inner:
-            iy0, ix0 = grid.cell(r.u0, r.v0)
-            iy1, ix1 = grid.cell(r.u1, r.v1)
-            anchors.update((route.F_LAYER, iy, ix) for iy in range(iy0, iy1 + 1) for ix in range(ix0, ix1 + 1))
+        inner = route.pour_targets(grid, net, rects, POUR_TARGET_INSET_MM)
         for ref, pad in pads_of.get(net, []):
             u, v = pcbnew.ToMM(pad.GetPosition().x), pcbnew.ToMM(pad.GetPosition().y)
             if any(_rect_distance_mm(r, u, v) == 0.0 for r in rects):
                 continue
-            near = min(inner, key=lambda r: (_rect_distance_mm(r, u, v), r.u0, r.v0))
-            terms = [term(ref, pad),
-                     route.Terminal(*near.centre, near.width_mm / 2, near.height_mm / 2, (route.F_LAYER,))]
+            terms = [term(ref, pad), route.nearest_pour_terminal(inner, u, v)]
             tasks[f"{net} stub from {ref} pad {pad.GetNumber()}"] = (net, terms, stub_mm, True)
     for name in [n for n in first if n in tasks] + [n for n in tasks if n not in first]:
         net, terms, width, join = tasks[name]

@@ -244,6 +244,28 @@ class NetRule:
     via_drill_mm: float
 
 
+def pour_targets(grid: Grid, net: str, rects: list, inset_mm: float) -> list:
+    """A pour of `net` drawn as rectangles (board mm, `place.Rect`): later routes of the net that
+    join existing copper may end anywhere on them, each shrunk by `inset_mm` (a track ends that
+    far inside the pour's outline). Returns the shrunk rectangles."""
+    inner = [r.grown(-inset_mm) for r in rects]
+    anchors = grid.anchors.setdefault(net, set())
+    for r in inner:
+        iy0, ix0 = grid.cell(r.u0, r.v0)
+        iy1, ix1 = grid.cell(r.u1, r.v1)
+        anchors.update((F_LAYER, iy, ix) for iy in range(iy0, iy1 + 1) for ix in range(ix0, ix1 + 1))
+    return inner
+
+
+def nearest_pour_terminal(inner: list, u_mm: float, v_mm: float) -> Terminal:
+    """The F.Cu terminal of the rectangle of `inner` (from `pour_targets`) nearest (u, v) mm."""
+    def distance(r):
+        return math.hypot(max(r.u0 - u_mm, 0.0, u_mm - r.u1), max(r.v0 - v_mm, 0.0, v_mm - r.v1))
+
+    near = min(inner, key=lambda r: (distance(r), r.u0, r.v0))
+    return Terminal(*near.centre, near.width_mm / 2, near.height_mm / 2, (F_LAYER,))
+
+
 def route_net(grid: Grid, net: str, terminals: list[Terminal], rule: NetRule,
               window_mm: tuple[float, float, float, float] | None = None,
               join_existing: bool = False, costs: Costs = Costs()) -> Routed:
