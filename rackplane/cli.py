@@ -30,7 +30,7 @@ examples:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="rackplane",
-        description="Raspberry Pi clusters for a 19-inch rack as code: backplane and carrier PCBs, "
+        description="Raspberry Pi clusters for a 19-inch rack as code: backplane, carrier and management PCBs, "
                     "a printable frame, and the checks that prove them.",
         epilog="examples:\n  rackplane build\n  rackplane check designs/default.toml\n"
                "run 'rackplane build --help' or 'rackplane check --help' for more.",
