@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TOML = ROOT / "designs" / "default.toml"
 
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(ROOT / ".hypothesis"))
+# One stage cache for every test and every test process: each distinct stage is built once.
+os.environ.setdefault("RACKPLANE_CACHE_DIR", str(ROOT / ".test-cache"))
 
 
 def default_table() -> dict:
