@@ -11,8 +11,6 @@ from pathlib import Path
 
 from rackplane import __version__
 
-LAYOUT_CHECKS = ("mech.slot_fit", "fan.fit")  # rules a generator cannot build around
-
 BUILD_EXAMPLE = """\
 examples:
   rackplane build                         # the default design into outputs/default/
@@ -44,8 +42,11 @@ def _parser() -> argparse.ArgumentParser:
                             formatter_class=argparse.RawDescriptionHelpFormatter)
         sp.add_argument("design", nargs="?", type=Path, metavar="DESIGN.toml",
                         help="parameter file (default: the embedded default design)")
-        sp.add_argument("--out", type=Path, metavar="DIR",
-                        help="output folder (default: outputs/<design name>/)")
+        sp.add_argument("--out", metavar="DIR",
+                        help="output folder (default: outputs/<design name>/); rackplane replaces it "
+                             "only when it is empty or rackplane wrote it")
+        sp.add_argument("--force", action="store_true",
+                        help="run every stage even when the design breaks a pre-flight rule")
         sp.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
 
@@ -55,27 +56,26 @@ def main(argv: list[str] | None = None) -> int:
     from rackplane.design import DesignError
     from rackplane.pipeline import Progress, build
     from rackplane.report import terminal_table
+    from rackplane.workers import Interrupted
 
     try:
-        result = build(args.design, args.out, full=args.command == "build",
+        result = build(args.design, args.out, full=args.command == "build", force=args.force,
                        progress=Progress(enabled=not args.quiet))
     except DesignError as exc:
         print(f"rackplane: bad input: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("rackplane: interrupted; previous outputs left as they were", file=sys.stderr)
-        return 130
+    except Interrupted as exc:
+        print(f"rackplane: interrupted ({exc}); the previous outputs are as they were", file=sys.stderr)
+        return exc.exit_code
     print(terminal_table(result.results))
-    if result.failed_stages:
-        for name, why in sorted(result.failed_stages.items()):
-            print(f"stage {name} failed: {why}", file=sys.stderr)
-        broken_rules = [r.id for r in result.results if r.status == "fail" and r.id in LAYOUT_CHECKS]
-        if broken_rules:
-            print(f"the design fails {', '.join(broken_rules)}: fix that first, the generators need "
-                  "a layout that fits", file=sys.stderr)
-        print(f"build incomplete: previous outputs in {result.out_dir} left as they were", file=sys.stderr)
-    else:
-        print(f"report: {result.out_dir / 'report.json'} ({result.total_seconds:.1f} s)")
+    if result.preflight_failed:
+        print(f"stopped at pre-flight: the design breaks {', '.join(result.preflight_failed)}; nothing was "
+              "generated (--force builds anyway)", file=sys.stderr)
+    for name, why in sorted(result.failed_stages.items()):
+        print(f"stage {name} failed: {why}", file=sys.stderr)
+    if not result.complete:
+        print(f"build incomplete: the outputs in {result.out_dir} are as they were", file=sys.stderr)
+    print(f"report: {result.report_path} ({result.total_seconds:.1f} s)")
     return result.exit_code
 
 

@@ -1,51 +1,43 @@
-"""The build pipeline: design file -> resolved Design -> Layout -> stages -> checks -> report.
+"""The build pipeline: design file -> resolved Design -> Layout -> pre-flight -> stages -> checks
+-> report -> outputs.
 
-Stages run in dependency order, two at a time when they are independent (the PCB chain and the
-frame chain), each in a worker process so that a crash in a tool binding cannot take the build
-down. Workers are spawned, not forked: a fork of a process whose libraries already run threads
-(numpy's BLAS, OCCT) can inherit a held lock and hang. Every stage is cached in `<outputs>/.cache/<stage>/<key>/` under a key of the design
-values it depends on, the project's source code and its upstream keys: an unchanged stage is
-copied, not rebuilt.
-
-Outputs land atomically: everything is written into a staging folder beside the output folder,
-which replaces the previous output folder only when the build completed. A build that fails
-(a stage raised) or is interrupted leaves the previous outputs as they were.
+1. The design is read and resolved, and the output folder is checked (`rackplane.outdir`):
+   bad input or a folder rackplane may not write is refused (exit 2) before any work.
+2. Pre-flight: the rules that need only Layout (`rackplane.checks.run_preflight`) run first; a
+   design that breaks one stops there, in seconds, unless `force` asks for everything anyway.
+3. Stages run in dependency order, two at a time when independent, in worker processes
+   (`rackplane.workers`), each cached in the stage cache (`rackplane.cache`) under a key of what
+   it reads: an unchanged stage is verified and copied, not rebuilt. A stage that raises becomes
+   an error result; the stages and checks that need it say so.
+4. The checks run, and the report is written. A complete build lands atomically: its outputs
+   and report replace the previous output folder in one exchange. A build that could not
+   complete (a stage failed, a pre-flight rule failed) leaves the previous outputs as they were
+   and writes its report beside them as `report.failed.json` / `report.failed.html`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import os
 import shutil
 import sys
-import tempfile
 import time
-import traceback
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
+from rackplane import __version__, outdir
 from rackplane import checks as check_registry
 from rackplane import stages as stage_registry
+from rackplane.cache import StageCache, copy_tree, default_root
 from rackplane.context import BuildContext
 from rackplane.design import Design, load_design
 from rackplane.layout import compute_layout
-from rackplane.resolve import resolve_design
+from rackplane.resolve import resolve_with_notes
+from rackplane.runner import StageRun, StageRunner
 from rackplane.toolenv import PROJECT_ROOT
+from rackplane.workers import interruptible, signals_deferred
 
-CACHE_DIRNAME = ".cache"
-SOURCE_DIRS = ("rackplane", "pcb", "mechanical")
-
-
-@dataclass
-class StageRun:
-    name: str
-    seconds: float
-    cached: bool
-    error: str | None = None
+__all__ = ["BuildResult", "Progress", "StageRun", "build", "run_stages", "design_hash"]
 
 
 @dataclass
@@ -56,66 +48,21 @@ class BuildResult:
     stage_runs: list[StageRun] = field(default_factory=list)
     total_seconds: float = 0.0
     failed_stages: dict[str, str] = field(default_factory=dict)
+    preflight_failed: list[str] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)   # how each "auto" was resolved
+    report_path: Path | None = None
+    context: BuildContext | None = field(default=None, repr=False)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every stage ran: the outputs landed."""
+        return not self.failed_stages and not self.preflight_failed
 
     @property
     def exit_code(self) -> int:
-        if self.failed_stages:
+        if not self.complete:
             return 1
         return 0 if all(r.status == check_registry.PASS for r in self.results) else 1
-
-
-def source_digest() -> str:
-    """Digest of the project's code and data: a change anywhere invalidates cached stages."""
-    h = hashlib.sha256()
-    for top in SOURCE_DIRS:
-        for path in sorted((PROJECT_ROOT / top).rglob("*")):
-            if path.suffix in (".py", ".toml", ".json", ".html", ".csv") and "__pycache__" not in path.parts:
-                h.update(str(path.relative_to(PROJECT_ROOT)).encode())
-                h.update(path.read_bytes())
-    return h.hexdigest()
-
-
-def stage_key(spec: stage_registry.StageSpec, design: Design, upstream_keys: list[str], code: str) -> str:
-    relevant = {k: v for k, v in sorted(design.values.items()) if spec.depends_on(k)}
-    blob = json.dumps({"stage": spec.name, "design": relevant, "upstream": upstream_keys, "code": code},
-                      sort_keys=True, default=list)
-    return hashlib.sha256(blob.encode()).hexdigest()[:20]
-
-
-def _run_stage_in_worker(name: str, design_values: dict, workdir: str, upstream: dict) -> dict:
-    """Entry point of a worker process: recompute Layout, run the stage, return its facts.
-
-    The stage runs in a private scratch folder, so files a tool drops in its current folder
-    (SKiDL's logs, for one) neither land in the user's folder nor collide with another build."""
-    specs = stage_registry.load_all()
-    design = Design(design_values)
-    layout = compute_layout(design)
-    inp = stage_registry.StageInput(
-        design=design, layout=layout, workdir=Path(workdir),
-        upstream={k: stage_registry.Upstream(facts=f, dir=Path(d)) for k, (f, d) in upstream.items()})
-    scratch = tempfile.mkdtemp(prefix=f"rackplane-{name}-")
-    home = os.getcwd()
-    os.chdir(scratch)
-    try:
-        facts = specs[name].func(inp)
-    finally:
-        os.chdir(home)
-        shutil.rmtree(scratch, ignore_errors=True)
-    json.dumps(facts)  # facts must be JSON: fail here, in the stage, not later in the cache
-    return facts
-
-
-def _link_tree(src: Path, dst: Path) -> None:
-    """Copy a folder's files into dst, hard-linking where the file system allows it."""
-    for path in sorted(src.rglob("*")):
-        if path.is_dir() or path.name == "facts.json":
-            continue
-        target = dst / path.relative_to(src)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, target)
-        except OSError:
-            shutil.copy2(path, target)
 
 
 class Progress:
@@ -130,153 +77,105 @@ class Progress:
             print(f"[{time.perf_counter() - self.start:6.1f} s] {text}", file=sys.stderr, flush=True)
 
 
-def run_stages(design: Design, cache_root: Path, names: set[str] | None, progress: Progress,
-               workers: int = 2) -> tuple[BuildContext, list[StageRun]]:
-    """Run (or take from the cache) the named stages and what they need; return the context."""
-    layout = compute_layout(design)
-    ctx = BuildContext(design=design, layout=layout)
-    specs = stage_registry.ordered(names)
-    code = source_digest()
-    keys: dict[str, str] = {}
-    runs: list[StageRun] = []
-    pending = {s.name: s for s in specs}
-    running: dict[Future, tuple[stage_registry.StageSpec, Path, float]] = {}
-    mp = multiprocessing.get_context("spawn")
-
-    def ready(spec: stage_registry.StageSpec) -> bool:
-        return all(d in ctx.facts or d in ctx.stage_errors for d in spec.needs)
-
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp) as pool:
-        def start(spec: stage_registry.StageSpec) -> None:
-            name = spec.name
-            pending.pop(name)
-            failed_deps = [d for d in spec.needs if d in ctx.stage_errors]
-            if failed_deps:
-                ctx.stage_errors[name] = f"needs {', '.join(failed_deps)}, which failed"
-                runs.append(StageRun(name, 0.0, False, ctx.stage_errors[name]))
-                return
-            key = stage_key(spec, design, [keys[d] for d in spec.needs], code)
-            keys[name] = key
-            final = cache_root / name / key
-            facts_file = final / "facts.json"
-            if facts_file.exists():
-                ctx.facts[name] = json.loads(facts_file.read_text())
-                ctx.stage_dirs[name] = final
-                runs.append(StageRun(name, 0.0, True))
-                progress.say(f"{name}: unchanged, from cache")
-                return
-            work = final.with_name(f"{key}.tmp-{os.getpid()}")
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir(parents=True)
-            upstream = {d: (ctx.facts[d], str(ctx.stage_dirs[d])) for d in spec.needs}
-            progress.say(f"{name}: {spec.title} ...")
-            fut = pool.submit(_run_stage_in_worker, name, design.values, str(work), upstream)
-            running[fut] = (spec, work, time.perf_counter())
-
-        while pending or running:
-            progressed = True
-            while progressed:  # a cache hit can make further stages ready: scan until none is
-                progressed = False
-                for name in sorted(pending):
-                    spec = pending[name]
-                    if ready(spec):
-                        progressed = True
-                        start(spec)
-            if not running:
-                if pending:  # nothing can start: unreachable with a valid dependency order
-                    raise RuntimeError(f"stages cannot start: {sorted(pending)}")
-                break
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for fut in done:
-                spec, work, t0 = running.pop(fut)
-                seconds = time.perf_counter() - t0
-                try:
-                    facts = fut.result()
-                except BaseException as exc:  # noqa: BLE001 - the stage's failure is reported
-                    msg = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-                    ctx.stage_errors[spec.name] = msg
-                    runs.append(StageRun(spec.name, seconds, False, msg))
-                    progress.say(f"{spec.name}: FAILED after {seconds:.1f} s: {msg}")
-                    shutil.rmtree(work, ignore_errors=True)
-                    continue
-                (work / "facts.json").write_text(json.dumps(facts, indent=1, sort_keys=True))
-                final = cache_root / spec.name / keys[spec.name]
-                shutil.rmtree(final, ignore_errors=True)
-                work.rename(final)
-                ctx.facts[spec.name] = facts
-                ctx.stage_dirs[spec.name] = final
-                runs.append(StageRun(spec.name, seconds, False))
-                progress.say(f"{spec.name}: done in {seconds:.1f} s")
-    return ctx, runs
-
-
-def _prune_cache(cache_root: Path, ctx: BuildContext, keep: int = 3) -> None:
-    """Keep the newest few entries of each stage so the cache does not grow without bound."""
-    for stage_dir in cache_root.iterdir() if cache_root.exists() else []:
-        entries = sorted((p for p in stage_dir.iterdir() if p.is_dir()),
-                         key=lambda p: p.stat().st_mtime, reverse=True)
-        current = ctx.stage_dirs.get(stage_dir.name)
-        for old in entries[keep:]:
-            if old != current:
-                shutil.rmtree(old, ignore_errors=True)
+def design_hash(design: Design) -> str:
+    """Short hash (8 hex digits) of the resolved design values."""
+    blob = json.dumps(design.values, sort_keys=True, default=list)
+    return hashlib.sha256(blob.encode()).hexdigest()[:8]
 
 
 def default_out_dir(design: Design) -> Path:
     return PROJECT_ROOT / "outputs" / design.name
 
 
-def build(design_path: str | Path | None, out_dir: Path | None = None, *, full: bool = True,
-          progress: Progress | None = None,
-          write_outputs: Callable[[BuildResult, BuildContext, Path], None] | None = None) -> BuildResult:
+def run_stages(design: Design, cache_root: Path, names: set[str] | None, progress: Progress,
+               workers: int = 2) -> tuple[BuildContext, list[StageRun]]:
+    """Run (or take from the cache) the named stages and what they need; return the context."""
+    cache = StageCache(cache_root)
+    cache.prepare()
+    try:
+        return StageRunner(design, compute_layout(design), cache, progress, workers).run(names)
+    finally:
+        cache.release_all()
+
+
+def build(design_path: str | Path | None, out_dir: str | Path | None = None, *, full: bool = True,
+          force: bool = False, progress: Progress | None = None, cache_root: Path | None = None,
+          workers: int = 2) -> BuildResult:
     """Build a design. full=False runs only the stages the checks need (`rackplane check`).
 
-    Raises DesignError on bad input before anything is written.
-    """
-    from rackplane import report
-
+    Raises DesignError on bad input, and on an output folder rackplane may not write, before
+    anything is written; `rackplane.workers.Interrupted` on SIGINT/SIGTERM, with the previous
+    outputs in place."""
     t0 = time.perf_counter()
     progress = progress or Progress()
     raw = load_design(design_path)
-    design = resolve_design(raw)
-    compute_layout(design)  # a Layout that cannot be computed is bad input: fail before writing
-    out_dir = Path(out_dir).resolve() if out_dir else default_out_dir(design)
-    cache_root = out_dir.parent / CACHE_DIRNAME / design.name
-    names = None if full else {n for n, s in stage_registry.load_all().items() if s.for_checks}
-    ctx, runs = run_stages(design, cache_root, names, progress)
-    progress.say("checks ...")
-    results = check_registry.run_checks(ctx)
-    result = BuildResult(design=design, out_dir=out_dir, results=results, stage_runs=runs,
-                         failed_stages=dict(ctx.stage_errors))
-    result.total_seconds = time.perf_counter() - t0
-
-    staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    try:
-        if full:
-            for name, folder in sorted(ctx.stage_dirs.items()):
-                _link_tree(folder, staging / stage_registry.STAGES[name].out_subdir)
-        elif out_dir.exists():  # `check`: keep the artifacts a previous build wrote
-            _link_tree(out_dir, staging)
-        report.write_report(result, ctx, raw, staging)
-        if write_outputs:
-            write_outputs(result, ctx, staging)
-        if result.failed_stages and full:
-            # A stage failed: the build is incomplete, the previous outputs stay.
-            shutil.rmtree(staging, ignore_errors=True)
-        else:
-            _replace_dir(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _prune_cache(cache_root, ctx)
+    design, notes = resolve_with_notes(raw)
+    layout = compute_layout(design)
+    cache = StageCache(Path(cache_root) if cache_root else default_root())
+    protected = outdir.protected_paths(Path(design_path) if design_path else None, PROJECT_ROOT, cache.root)
+    target = outdir.check_out_dir(str(out_dir) if out_dir is not None else str(default_out_dir(design)),
+                                  protected)
+    with interruptible():
+        lock = outdir.OutputLock(target, cache.root / "locks")
+        cache.prepare()
+        lock.acquire(on_wait=lambda: progress.say(f"waiting for another build writing {target} ..."))
+        try:
+            outdir.clean_leftovers(target)
+            target = outdir.check_out_dir(str(target), protected)
+            result = _build_locked(design, layout, raw, target, cache, full, force, progress)
+            result.notes = notes
+            result.total_seconds = time.perf_counter() - t0
+            _land(result, raw, cache, full)
+            cache.prune()
+        finally:
+            cache.release_all()
+            lock.release()
     return result
 
 
-def _replace_dir(new: Path, target: Path) -> None:
-    """Put `new` in place of `target` with renames only, so a reader sees the old or the new."""
-    old = target.with_name(f".{target.name}.old-{os.getpid()}")
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+def _build_locked(design, layout, raw, target, cache, full, force, progress) -> BuildResult:
+    ctx = BuildContext(design=design, layout=layout)
+    progress.say("pre-flight rules ...")
+    pre = check_registry.run_preflight(ctx)
+    broken = [r.id for r in pre if r.status != check_registry.PASS]
+    if broken and not force:
+        progress.say(f"pre-flight: the design breaks {', '.join(broken)}; nothing generated (--force builds anyway)")
+        results = check_registry.not_run(pre, f"the design breaks the pre-flight rule(s) {', '.join(broken)}, "
+                                              "so nothing was generated (--force builds anyway)")
+        return BuildResult(design=design, out_dir=target, results=results, preflight_failed=broken, context=ctx)
+    runner = StageRunner(design, layout, cache, progress)
+    wanted = None if full else {n for n, s in stage_registry.load_all().items() if s.for_checks}
+    optional = set() if full else set(stage_registry.load_all()) - wanted
+    ctx, runs = runner.run(wanted, optional=optional)
+    progress.say("checks ...")
+    results = check_registry.stage_errors(ctx, stage_registry.load_all()) + check_registry.run_checks(ctx)
+    return BuildResult(design=design, out_dir=target, results=results, stage_runs=runs,
+                       failed_stages=dict(ctx.stage_errors), context=ctx)
+
+
+def _land(result: BuildResult, raw: Design, cache: StageCache, full: bool) -> None:
+    """Write the outputs: a complete build replaces the output folder atomically; an incomplete
+    one adds only its report (`report.failed.*`) beside the previous outputs."""
+    from rackplane import report
+
+    target = result.out_dir
+    ctx = result.context
+    marker = outdir.marker_data(result.design.name, design_hash(result.design), __version__, True)
+    if not result.complete:
+        target.mkdir(parents=True, exist_ok=True)
+        if outdir.read_marker(target) is None:
+            outdir.write_marker(target, {**marker, "complete": False})
+        result.report_path = report.write_report(result, ctx, raw, target, stem=outdir.FAILED_REPORT_STEM)
+        return
+    staging = outdir.new_staging(target)
+    try:
+        for name, folder in sorted(ctx.stage_dirs.items()):
+            copy_tree(folder, staging / stage_registry.STAGES[name].out_subdir)
+        report.write_report(result, ctx, raw, staging)
+        outdir.write_marker(staging, marker)
+        with signals_deferred():
+            outdir.land(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    result.report_path = target / "report.html"

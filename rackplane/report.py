@@ -2,7 +2,8 @@
 
 report.json is the machine-readable face of the project; its field names are stable:
   {"rackplane_version", "design": {...resolved, nested like the TOML...},
-   "design_as_written": {...}, "summary": {"pass", "fail", "error", "status"},
+   "design_as_written": {...}, "resolved": {key: what "auto" became and why},
+   "complete": whether every stage ran, "summary": {"pass", "fail", "error", "status"},
    "checks": [{id, status, value, limit, unit, margin, message, parts, details}],
    "stages": [{name, seconds, cached, error}], "build_seconds", "layout": {...}}
 """
@@ -18,6 +19,9 @@ from rackplane import __version__
 from rackplane.checks import ERROR, FAIL, PASS
 
 
+_NOT_RUN = "could not run: not run: "
+
+
 def summary(results) -> dict:
     counts = {s: sum(1 for r in results if r.status == s) for s in (PASS, FAIL, ERROR)}
     counts["status"] = PASS if counts[FAIL] == 0 and counts[ERROR] == 0 and results else FAIL
@@ -29,6 +33,8 @@ def report_dict(result, ctx, raw_design) -> dict:
         "rackplane_version": __version__,
         "design": result.design.to_nested(),
         "design_as_written": raw_design.to_nested(),
+        "resolved": dict(sorted(result.notes.items())),
+        "complete": result.complete,
         "summary": summary(result.results),
         "checks": [r.to_dict() for r in result.results],
         "stages": [{"name": s.name, "seconds": round(s.seconds, 3), "cached": s.cached, "error": s.error}
@@ -44,11 +50,12 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def write_report(result, ctx, raw_design, out_dir: Path) -> dict:
+def write_report(result, ctx, raw_design, out_dir: Path, stem: str = "report") -> Path:
+    """Write `<stem>.json` and `<stem>.html` into out_dir; return the HTML's path."""
     data = report_dict(result, ctx, raw_design)
-    _atomic_write(out_dir / "report.json", json.dumps(data, indent=2, default=list) + "\n")
-    _atomic_write(out_dir / "report.html", render_html(data))
-    return data
+    _atomic_write(out_dir / f"{stem}.json", json.dumps(data, indent=2, default=list) + "\n")
+    _atomic_write(out_dir / f"{stem}.html", render_html(data))
+    return out_dir / f"{stem}.html"
 
 
 def _fmt(value, unit: str) -> str:
@@ -66,11 +73,17 @@ def terminal_table(results, width: int = 110) -> str:
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     problems = [r for r in results if r.status != PASS]
+    skipped = [r for r in problems if _NOT_RUN in r.message]
     if problems:
         lines.append("")
         for r in problems:
+            if r in skipped:
+                continue
             text = r.message if len(r.message) <= width * 3 else r.message[: width * 3] + " ..."
             lines.append(f"{r.status.upper()}: {text}")
+        if skipped:
+            why = skipped[0].message.split(_NOT_RUN, 1)[1]
+            lines.append(f"NOT RUN ({len(skipped)} checks): {why}")
     s = summary(results)
     lines.append("")
     lines.append(f"{s[PASS]} passed, {s[FAIL]} failed, {s[ERROR]} errors")

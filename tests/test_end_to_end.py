@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -77,9 +76,10 @@ def test_unchanged_rebuild_comes_from_the_cache_and_is_identical(default_build, 
     assert before == after and before
 
 
-def test_same_parameters_give_identical_netlist_board_and_meshes(default_build, tmp_path):
-    """A second build in a folder with no cache regenerates everything: the files must match."""
+def test_same_parameters_give_identical_netlist_board_and_meshes(default_build, tmp_path, monkeypatch):
+    """A second build with an empty cache regenerates everything: the files must match."""
     _, out = default_build
+    monkeypatch.setenv("RACKPLANE_CACHE_DIR", str(tmp_path / "empty-cache"))
     fresh = tmp_path / "fresh" / "default"
     assert main(["build", "--out", str(fresh), "--quiet"]) == 0
     assert not any(s["cached"] for s in report(fresh)["stages"])
@@ -88,19 +88,29 @@ def test_same_parameters_give_identical_netlist_board_and_meshes(default_build, 
         assert (out / rel).read_bytes() == (fresh / rel).read_bytes(), rel
 
 
-def test_a_failed_stage_leaves_the_previous_outputs(default_build, monkeypatch, tmp_path, capsys):
-    """The slicer goes missing between two builds: its stage fails, the build exits 1 and the
-    previous outputs stay as they were."""
+def test_a_failed_stage_leaves_the_previous_outputs_and_reports_beside_them(default_build, monkeypatch,
+                                                                             tmp_path, capsys, write_design):
+    """The slicer goes missing, and a new nozzle makes the slicing stage run again: it fails, the
+    build exits 1, the previous outputs stay as they were and the failed build's report, with the
+    stage's error and the checks that could not read it, lands beside them."""
     _, out = default_build
-    before = (out / "report.json").read_bytes()
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    path = write_design(variant_table("default", printer={"nozzle_mm": 0.6}), "nozzle.toml")
     monkeypatch.setenv("PATH", str(tmp_path))  # no prusa-slicer (nor any other tool) on PATH
-    shutil.rmtree(out.parent / ".cache" / "default" / "mech.slice")  # make the stage run again
-    code = main(["build", "--out", str(out), "--quiet"])
+    code = main(["build", str(path), "--out", str(out), "--quiet"])
     assert code == 1
-    err = capsys.readouterr().err
-    assert "stage mech.slice failed" in err and "prusa-slicer is not installed" in err
-    assert (out / "report.json").read_bytes() == before
-    assert not list(out.parent.glob(".default.staging-*"))
+    captured = capsys.readouterr()
+    assert "stage mech.slice failed" in captured.err and "prusa-slicer is not installed" in captured.err
+    assert str(out / "report.failed.html") in captured.out
+    assert {p: p.read_bytes() for p in before} == before
+    failed = json.loads((out / "report.failed.json").read_text())
+    status = {c["id"]: c for c in failed["checks"]}
+    assert status["stage.mech.slice"]["status"] == "error"
+    assert "prusa-slicer is not installed" in status["stage.mech.slice"]["message"]
+    assert status["print.slice"]["status"] == "error" and "mech.slice" in status["print.slice"]["message"]
+    assert not list(out.parent.glob(".default.rackplane-staging-*"))
+    (out / "report.failed.json").unlink()
+    (out / "report.failed.html").unlink()
 
 
 @pytest.mark.parametrize("count", [1, 4, 16])
@@ -122,7 +132,8 @@ def test_too_narrow_a_pitch_exits_1_and_names_slot_fit(outputs, write_design, ca
     out = outputs / "narrow"
     code = main(["check", str(path), "--out", str(out), "--quiet"])
     assert code == 1
-    result = check_result(out, "mech.slot_fit")
+    data = json.loads((out / "report.failed.json").read_text())
+    result = next(c for c in data["checks"] if c["id"] == "mech.slot_fit")
     assert result["status"] == "fail"
     assert result["value"] == pytest.approx(15.0) and result["limit"] > 20.0
     assert "mech.slot_fit" in capsys.readouterr().out
