@@ -81,8 +81,27 @@ def rack_eia310(ctx):
     return worst_of("rack.eia310", rules)
 
 
+def print_bed_fit_preflight(ctx):
+    """Pre-flight rule (mm): each frame plate of Layout (a lower bound of its part), cut at the
+    split planes and lying on its print face, fits the bed: its two bed-plane sides against the
+    bed's sides (either way round), its height against the bed's height."""
+    from mechanical.orientation import piece_sizes_mm
+
+    bed = tuple(ctx.design["printer.bed_mm"])
+    bed_long, bed_short = max(bed[:2]), min(bed[:2])
+    rules = []
+    for pid, (long_mm, short_mm, height_mm) in piece_sizes_mm(ctx.layout):
+        margins = {"long side": bed_long - long_mm, "short side": bed_short - short_mm,
+                   "height": bed[2] - height_mm}
+        axis = min(margins, key=margins.get)
+        rules.append(Rule(f"{pid} plate piece ({long_mm:.1f} x {short_mm:.1f} x {height_mm:.1f} mm before "
+                          f"features) margin to the {bed[0]:g} x {bed[1]:g} x {bed[2]:g} mm bed, tightest: {axis}",
+                          margins[axis], 0.0, "mm", ">=", (pid,)))
+    return worst_of("print.bed_fit", rules)
+
+
 @check("print.bed_fit", "every printed piece fits the printer's build volume as oriented",
-       needs=(FRAME_STAGE,))
+       needs=(FRAME_STAGE,), preflight=print_bed_fit_preflight)
 def print_bed_fit(ctx):
     """Rule (mm): for every piece, min over X, Y, Z of (bed size - piece bounding box size in its
     print orientation) >= 0, with the bed from `printer.bed_mm`. The value is the worst piece's

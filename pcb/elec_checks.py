@@ -110,13 +110,24 @@ def pcb_i2c(ctx):
     return result
 
 
+def power_budget_preflight(ctx):
+    """The same rules on the power facts computed from the Layout, before any netlist exists."""
+    from pcb import electrical
+
+    return _power_budget_result(electrical.power_facts(electrical.plan(ctx.design, ctx.layout)))
+
+
 @check("power.budget", "input connector, eFuses and the required supply cover all slots and fans with margin",
-       needs=(STAGE,))
+       needs=(STAGE,), preflight=power_budget_preflight)
 def power_budget(ctx):
     facts, missing = _facts(ctx, "power")
     if missing:
         return error("power.budget", "the netlist stage recorded no power budget")
-    p = facts["power"]
+    return _power_budget_result(facts["power"])
+
+
+def _power_budget_result(p: dict):
+    """Rules (A, V) on the power facts `p` (`pcb.electrical.power_facts`)."""
     conn = p["input_connector"]
     rules = [
         Rule(f"input connector {conn['title']} derated rating vs the supply current",

@@ -67,6 +67,16 @@ def power_budget(design, layout) -> dict:
             "supply_power_w": supply_a * vin, "supply_margin_factor": rules["supply_margin_factor"]}
 
 
+def power_facts(p: dict) -> dict:
+    """The power budget and the ratings that `power.budget` compares it with, from a `plan`."""
+    return {**p["budget"], "input_connector": {k: p["input_connector"][k] for k in
+                                               ("key", "title", "mpn", "rated_current_a")},
+            "connector_derating": catalogue.load("parts")["rules"]["connector_derating"],
+            "efuse_limit_a": p["efuse_ilim"].achieved,
+            "efuse_max_a": catalogue.load("parts")["efuse"]["current_max_a"],
+            "efuse_limit_factor": catalogue.load("parts")["rules"]["efuse_limit_factor"]}
+
+
 def plan(design, layout) -> dict:
     """Every computed value and part choice the two circuits need."""
     budget = power_budget(design, layout)
@@ -155,12 +165,7 @@ def write_boards(design, layout, workdir: Path, slot_pinout=pinout_mod.SLOT_PINO
         "computed": computed,
         "slot_pinout": pinout_mod.as_table(design),
         "i2c": {"bus": asdict(p["i2c_bus"]), "devices": i2c_devices(layout)},
-        "power": {**p["budget"], "input_connector": {k: p["input_connector"][k] for k in
-                                                     ("key", "title", "mpn", "rated_current_a")},
-                  "connector_derating": catalogue.load("parts")["rules"]["connector_derating"],
-                  "efuse_limit_a": p["efuse_ilim"].achieved,
-                  "efuse_max_a": catalogue.load("parts")["efuse"]["current_max_a"],
-                  "efuse_limit_factor": catalogue.load("parts")["rules"]["efuse_limit_factor"]},
+        "power": power_facts(p),
         "board_files": {"backplane_netlist": BACKPLANE_NET, "carrier_netlist": CARRIER_NET,
                         "management_netlist": MANAGEMENT_NET,
                         "backplane_bom": BACKPLANE_BOM, "carrier_bom": CARRIER_BOM, "management_bom": MANAGEMENT_BOM,

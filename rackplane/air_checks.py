@@ -4,48 +4,46 @@ parts' temperature within limits. The airflow figures come from the `air.model` 
 from __future__ import annotations
 
 from rackplane import catalogue
+from rackplane.airflow import COVERAGE_LIMIT, slot_coverage
 from rackplane.checks import Rule, at_least, at_most, check, worst_of
 
-COVERAGE_LIMIT = 0.5
 # fan.fit: measured hole position tolerance (mm); the Sanyo 40 mm drawing allows +/-0.3 mm, the
 # CAD model is exact, so 0.1 mm only absorbs rounding.
 HOLE_TOLERANCE_MM = 0.1
 
 
-def slot_coverage(layout) -> list[tuple[str, float]]:
-    """Fraction of each slot channel's width (X) that lies in some fan's swept diameter."""
-    spans = sorted((f.x_mm - f.size_mm / 2, f.x_mm + f.size_mm / 2) for f in layout.fans)
-    out = []
-    for slot in layout.slots:
-        env = layout.slot_envelope(slot)
-        covered = 0.0
-        for a, b in spans:
-            covered += max(0.0, min(b, env.x1) - max(a, env.x0))
-        out.append((slot.label(), min(1.0, covered / (env.x1 - env.x0))))
-    return out
-
-
-@check("fan.fit", "fans fit inside the chassis and do not overlap", needs=("mech.frame",))
-def fan_fit(ctx):
-    """Rules (mm): each fan frame lies inside the interior (sides, floor, roof); neighbouring
-    frames do not overlap; the screw holes measured on the built fan wall (facts `fan_wall` of
-    mech.frame) are four per fan on the size's standard square (catalogue fans.toml), centred on
-    the fan, with the size's hole diameter."""
-    L = ctx.layout
+def fan_layout_rules(layout) -> list[Rule]:
+    """Rules (mm) that Layout alone decides: each fan frame lies inside the interior (sides,
+    floor, roof) and neighbouring frames do not overlap."""
     rules: list[Rule] = []
-    interior = L.interior
-    for f in L.fans:
+    interior = layout.interior
+    for f in layout.fans:
         half = f.size_mm / 2
         name = f"fan {f.index} ({f.size_mm} mm)"
-        rules.append(Rule(f"{name} below the roof ({L.rack_units}U, interior {interior.z1 - interior.z0:.1f} mm tall)",
+        rules.append(Rule(f"{name} below the roof ({layout.rack_units}U, interior "
+                          f"{interior.z1 - interior.z0:.1f} mm tall)",
                           interior.z1 - (f.z_mm + half), 0.0, "mm", ">=", (name, "roof")))
         rules.append(Rule(f"{name} above the floor", (f.z_mm - half) - interior.z0, 0.0, "mm", ">=", (name, "floor")))
         rules.append(Rule(f"{name} inside the left wall", (f.x_mm - half) - interior.x0, 0.0, "mm", ">=",
                           (name, "left wall")))
         rules.append(Rule(f"{name} inside the right wall", interior.x1 - (f.x_mm + half), 0.0, "mm", ">=",
                           (name, "right wall")))
+    for a, b in zip(layout.fans, layout.fans[1:]):
+        rules.append(Rule(f"gap between fan {a.index} and fan {b.index}",
+                          (b.x_mm - b.size_mm / 2) - (a.x_mm + a.size_mm / 2), 0.0, "mm", ">=",
+                          (f"fan {a.index}", f"fan {b.index}")))
+    return rules
+
+
+def fan_hole_rules(layout, fan_wall_facts: list[dict]) -> list[Rule]:
+    """Rules (mm) on the built fan wall (facts `fan_wall` of mech.frame): four screw holes per fan
+    on the size's standard square (catalogue fans.toml), centred on the fan, with the size's hole
+    diameter."""
+    rules: list[Rule] = []
+    for f in layout.fans:
+        name = f"fan {f.index} ({f.size_mm} mm)"
         std = catalogue.fan(f.size_mm)
-        built = next((w for w in ctx.facts["mech.frame"]["fan_wall"] if w["index"] == f.index), None)
+        built = next((w for w in fan_wall_facts if w["index"] == f.index), None)
         if built is None:
             raise ValueError(f"the built fan wall has no measurement for {name}")
         rules.append(Rule(f"{name}: screw holes in the built fan wall", built["holes"], 4, "holes", ">=",
@@ -59,14 +57,23 @@ def fan_fit(ctx):
         rules.append(Rule(f"{name}: built hole diameter vs {std.hole_d_mm:g} mm",
                           max((abs(d - std.hole_d_mm) for d in built["hole_d_mm"]), default=std.hole_d_mm),
                           HOLE_TOLERANCE_MM, "mm", "<=", (name, "fan wall")))
-    for a, b in zip(L.fans, L.fans[1:]):
-        rules.append(Rule(f"gap between fan {a.index} and fan {b.index}",
-                          (b.x_mm - b.size_mm / 2) - (a.x_mm + a.size_mm / 2), 0.0, "mm", ">=",
-                          (f"fan {a.index}", f"fan {b.index}")))
-    return worst_of("fan.fit", rules)
+    return rules
 
 
-@check("fan.coverage", "every slot channel faces a fan's swept area")
+def fan_fit_preflight(ctx):
+    return worst_of("fan.fit", fan_layout_rules(ctx.layout))
+
+
+@check("fan.fit", "fans fit inside the chassis and do not overlap", needs=("mech.frame",),
+       preflight=fan_fit_preflight)
+def fan_fit(ctx):
+    """Rules (mm): `fan_layout_rules` (the fans fit the interior, no overlap) and
+    `fan_hole_rules` (the screw holes measured on the built fan wall follow the size's standard)."""
+    return worst_of("fan.fit", fan_layout_rules(ctx.layout)
+                    + fan_hole_rules(ctx.layout, ctx.facts["mech.frame"]["fan_wall"]))
+
+
+@check("fan.coverage", "every slot channel faces a fan's swept area", preflight=True)
 def fan_coverage(ctx):
     cov = slot_coverage(ctx.layout)
     worst_label, worst = min(cov, key=lambda c: c[1])

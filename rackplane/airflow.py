@@ -23,6 +23,22 @@ from rackplane import catalogue
 
 M3H_PER_CFM = 1.699011
 M2_PER_MM2 = 1e-6
+# fan.coverage: the least share of a slot channel's width that must face a fan's swept diameter
+# (an engineering rule: at least half the channel in the fan's direct draw).
+COVERAGE_LIMIT = 0.5
+
+
+def slot_coverage(layout) -> list[tuple[str, float]]:
+    """Fraction of each slot channel's width (X) that lies in some fan's swept diameter."""
+    spans = sorted((f.x_mm - f.size_mm / 2, f.x_mm + f.size_mm / 2) for f in layout.fans)
+    out = []
+    for slot in layout.slots:
+        env = layout.slot_envelope(slot)
+        covered = 0.0
+        for a, b in spans:
+            covered += max(0.0, min(b, env.x1) - max(a, env.x0))
+        out.append((slot.label(), min(1.0, covered / (env.x1 - env.x0))))
+    return out
 
 
 def _data() -> dict:

@@ -80,22 +80,32 @@ def error(check_id: str, message: str, parts: Iterable[str] = ()) -> CheckResult
 
 @dataclass(frozen=True)
 class CheckSpec:
+    """A registered check. `preflight`, when set, is the part of the check that needs only the
+    Layout (no stage): it runs before any generator, and a design that fails it stops there."""
+
     id: str
     title: str
     needs: tuple[str, ...]
     func: Callable
+    preflight: Callable | None = None
 
 
 REGISTRY: dict[str, CheckSpec] = {}
 
 
-def check(check_id: str, title: str, needs: tuple[str, ...] = ()) -> Callable:
-    """Register a check. `needs` names the build stages whose artifacts it reads."""
+def check(check_id: str, title: str, needs: tuple[str, ...] = (),
+          preflight: Callable | bool | None = None) -> Callable:
+    """Register a check. `needs` names the build stages whose artifacts it reads. `preflight`:
+    True when the check itself reads only the Layout (it then runs before the stages), or a
+    function of the context giving the Layout-only part of the check as a CheckResult."""
 
     def register(func: Callable) -> Callable:
         if check_id in REGISTRY and REGISTRY[check_id].func is not func:
             raise ValueError(f"check {check_id} registered twice")
-        REGISTRY[check_id] = CheckSpec(check_id, title, tuple(needs), func)
+        if preflight is True and needs:
+            raise ValueError(f"check {check_id} reads stages {needs}: it cannot run before them")
+        pre = func if preflight is True else (preflight or None)
+        REGISTRY[check_id] = CheckSpec(check_id, title, tuple(needs), func, pre)
         return func
 
     return register
@@ -131,6 +141,32 @@ def run_checks(ctx, only: Iterable[str] | None = None) -> list[CheckResult]:
     wanted = set(only) if only else None
     return [run_check(spec, ctx) for cid, spec in sorted(specs.items())
             if wanted is None or cid in wanted]
+
+
+def run_preflight(ctx) -> list[CheckResult]:
+    """The Layout-only part of every check that has one, before any stage runs."""
+    out = []
+    for cid, spec in sorted(load_all().items()):
+        if spec.preflight is not None:
+            out.append(run_check(CheckSpec(cid, spec.title, (), spec.preflight), ctx))
+    return out
+
+
+def not_run(preflight: list[CheckResult], why: str) -> list[CheckResult]:
+    """The pre-flight results, and an error for every other check: it did not run, and why."""
+    done = {r.id for r in preflight}
+    return sorted(preflight + [error(cid, f"not run: {why}") for cid in load_all() if cid not in done],
+                  key=lambda r: r.id)
+
+
+def stage_errors(ctx, stages: dict) -> list[CheckResult]:
+    """One error result per failed stage (id `stage.<name>`), naming the stage and why."""
+    out = []
+    for name, why in sorted(ctx.stage_errors.items()):
+        title = stages[name].title if name in stages else name
+        out.append(CheckResult(f"stage.{name}", ERROR, None, None, "", None,
+                               f"stage {name} ({title}) failed: {why}", [name]))
+    return out
 
 
 @dataclass(frozen=True)

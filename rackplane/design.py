@@ -91,7 +91,8 @@ SCHEMA: tuple[Param, ...] = (
     Param("slots.pitch_mm", "float_or_auto", AUTO, "centre-to-centre distance of adjacent sleds", min=5, max=200),
     Param("slots.air_gap_mm", "float", 4.0, "free air between adjacent sled envelopes", min=0, max=50),
     Param("power.input_voltage_v", "float", 12.0, "DC input voltage of the backplane", choices=(12.0, 24.0)),
-    Param("cooling.fan_size_mm", "int", 60, "fan frame size", choices_from="fan_sizes"),
+    Param("cooling.fan_size_mm", "int_or_auto", AUTO, "fan frame size; \"auto\": the largest that fits and "
+          "passes air.flow, then the fewest fans", choices_from="fan_sizes"),
     Param("cooling.fan_count", "int_or_auto", AUTO, "number of fans in the fan wall", min=1, max=16),
     Param("cooling.ambient_c", "float", 30.0, "intake air temperature", min=-10, max=60),
     Param("cooling.max_air_rise_c", "float", 10.0, "allowed bulk air rise from intake to exhaust", min=1, max=40),

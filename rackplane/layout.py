@@ -241,12 +241,19 @@ def min_pitch_mm(design: Design) -> float:
     return p["envelope_dx1_mm"] - p["envelope_dx0_mm"] + design["slots.air_gap_mm"]
 
 
-def needed_height_mm(design: Design) -> float:
-    """Outside height of the chassis body that the sleds and the fans need."""
+def needed_height_mm(design: Design, fan_size_mm: int | None = None) -> float:
+    """Outside height of the chassis body that the sleds and the fans need: fans of
+    `fan_size_mm` (the design's size when None; 0 for the sleds alone)."""
     chassis = catalogue.chassis()
-    fan = catalogue.fan(design["cooling.fan_size_mm"])
-    interior = max(sled_profile(design)["interior_height_mm"], fan.size_mm)
+    fan_mm = catalogue.fan(design["cooling.fan_size_mm"]).size_mm if fan_size_mm is None else fan_size_mm
+    interior = max(sled_profile(design)["interior_height_mm"], fan_mm)
     return interior + chassis["floor_mm"] + chassis["wall_mm"]
+
+
+def interior_height_mm(units: int) -> float:
+    """Free height inside a chassis of `units` rack units: the panel less floor and roof."""
+    chassis = catalogue.chassis()
+    return panel_height_mm(units) - chassis["floor_mm"] - chassis["wall_mm"]
 
 
 def y_stack(design: Design) -> dict[str, float]:

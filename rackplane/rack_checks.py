@@ -6,7 +6,7 @@ from rackplane import catalogue
 from rackplane.checks import Rule, check, worst_of
 
 
-@check("mech.slot_fit", "pitch holds the sled and its air gap; every slot fits the body")
+@check("mech.slot_fit", "pitch holds the sled and its air gap; every slot fits the body", preflight=True)
 def slot_fit(ctx):
     """Rules (mm):
     - pitch >= sled envelope width (Pi underside to carrier components, heatsink included in the
